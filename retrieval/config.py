@@ -1,0 +1,139 @@
+"""Typed configuration for the retrieval side, in one place.
+
+Every default works on the embedded MovieLens data; the model defaults were chosen with
+`recsplain evaluate --tune`, which tunes on a validation split carved from train only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "ml-latest-small"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InteractionColumns(_Strict):
+    """Which column of the interactions file holds what."""
+
+    user: str = "user_id"
+    item: str = "item_id"
+    rating: str | None = "rating"
+    timestamp: str | None = "timestamp"
+
+
+class ItemColumns(_Strict):
+    """Which column of the items file holds what; text fields feed the content embedding."""
+
+    item: str = "item_id"
+    title: str = "title"
+    list_fields: list[str] = Field(default_factory=lambda: ["genres"])
+    text_fields: list[str] = Field(default_factory=list)
+    list_separator: str = "|"
+
+
+class DataConfig(_Strict):
+    """Where the data is and how to read it.
+
+    `layout="movielens"` reads ratings.csv, movies.csv and tags.csv. `layout="generic"` reads one
+    interactions file and one items file (CSV, TSV, parquet or `::`-separated .dat) with the
+    column mapping below.
+    """
+
+    path: Path = DEFAULT_DATA_DIR
+    layout: Literal["auto", "movielens", "generic"] = "auto"
+    interactions_file: str = "interactions.csv"
+    items_file: str = "items.csv"
+    interactions: InteractionColumns = Field(default_factory=InteractionColumns)
+    items: ItemColumns = Field(default_factory=ItemColumns)
+    has_header: bool = True
+    dat_interaction_names: list[str] = Field(
+        default_factory=lambda: ["user_id", "item_id", "rating", "timestamp"]
+    )
+    dat_item_names: list[str] = Field(default_factory=lambda: ["item_id", "title", "genres"])
+    encoding: str = "utf8"
+    unknown_items: Literal["warn", "error"] = "warn"
+    max_tags_per_item: int = 10
+
+
+class PreprocessConfig(_Strict):
+    """How raw interactions become training and test data."""
+
+    min_user_interactions: int = Field(2, ge=2, description="two, so each user has train and test")
+    min_item_interactions: int = Field(1, ge=1)
+    positive_threshold: float | None = Field(
+        3.5, description="ratings at or above this are positives; None treats all as positive"
+    )
+    test_fraction: float = Field(0.1, gt=0, lt=1)
+
+
+class ALSConfig(_Strict):
+    factors: int = Field(64, ge=2)
+    regularization: float = Field(0.05, ge=0)
+    alpha: float = Field(2.0, gt=0)
+    iterations: int = Field(15, ge=1)
+    seed: int = 42
+
+
+class ContentConfig(_Strict):
+    model: str = "all-MiniLM-L6-v2"
+    batch_size: int = Field(128, ge=1)
+    max_chars: int = Field(512, ge=16)
+
+
+class HybridConfig(_Strict):
+    """How a user's history becomes one query vector.
+
+    score(user, item) = cf_weight * cf + content_weight * content + popularity_weight * log-pop,
+    with history items weighted by rating and by recency (a half-life counted in interactions, so
+    an anonymous history in chronological order works the same as a stored one).
+    """
+
+    cf_weight: float = Field(1.0, ge=0)
+    content_weight: float = Field(0.3, ge=0)
+    popularity_weight: float = Field(0.1, ge=0)
+    recency_half_life: float = Field(25.0, gt=0)
+    neutral_rating: float = 3.0
+
+
+class IndexConfig(_Strict):
+    """FAISS index choice: exact inner product up to `exact_max_items`, approximate above."""
+
+    kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
+    exact_max_items: int = Field(50_000, ge=1)
+    approximate: Literal["hnsw", "ivf"] = "hnsw"
+    hnsw_m: int = Field(32, ge=4)
+    hnsw_ef_construction: int = Field(80, ge=8)
+    hnsw_ef_search: int = Field(128, ge=1)
+    ivf_lists: int | None = Field(None, description="None picks about 4*sqrt(n)")
+    ivf_probe: int = Field(32, ge=1)
+
+
+class EvidenceConfig(_Strict):
+    max_items: int = Field(3, ge=1, le=10)
+    min_similarity: float = 0.2
+
+
+class EvalConfig(_Strict):
+    k: int = Field(10, ge=1)
+    ease_lambda: float = Field(300.0, gt=0)
+    itemknn_neighbors: int = Field(100, ge=1)
+
+
+class RetrievalConfig(_Strict):
+    """Everything a build or an evaluation needs; stored whole in the artifact manifest."""
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
+    als: ALSConfig = Field(default_factory=ALSConfig)
+    content: ContentConfig = Field(default_factory=ContentConfig)
+    hybrid: HybridConfig = Field(default_factory=HybridConfig)
+    index: IndexConfig = Field(default_factory=IndexConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    evaluation: EvalConfig = Field(default_factory=EvalConfig)
+

@@ -1,0 +1,313 @@
+"""Loading interaction data and item catalogs, with errors that name file, row and column.
+
+What is an error and what is a warning (nothing is dropped silently):
+
+- error: a missing file, a missing column, an empty id, an unparsable rating or timestamp, a row
+  with the wrong number of fields, a duplicate item id in the catalog;
+- warning with a count (the rows are dropped): an interaction or tag whose item is not in the
+  catalog. Set `data.unknown_items="error"` to make that an error too.
+
+Rows are counted from 1 without the header; for text files the line number is given as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from retrieval.config import DataConfig, InteractionColumns, ItemColumns
+
+log = logging.getLogger(__name__)
+
+MAX_REPORTED_ROWS = 5
+
+
+class DataError(ValueError):
+    """A data file that cannot be used as it is; the message says where and why."""
+
+
+@dataclass
+class Dataset:
+    """Validated data: `interactions` (user_id, item_id, rating, timestamp) and `items`
+    (item_id, title, genres, tags, description), ids as strings."""
+
+    interactions: pl.DataFrame
+    items: pl.DataFrame
+    data_hash: str
+    files: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Table:
+    path: Path
+    frame: pl.DataFrame
+    header_lines: int
+
+    def where(self, row_index: int) -> str:
+        row = f"row {row_index + 1}"
+        if self.path.suffix.lower() != ".parquet":
+            row += f" (line {row_index + 1 + self.header_lines})"
+        return f"{self.path.name} {row}"
+
+
+MOVIELENS_INTERACTIONS = InteractionColumns(
+    user="userId", item="movieId", rating="rating", timestamp="timestamp"
+)
+MOVIELENS_ITEMS = ItemColumns(item="movieId", title="title", list_fields=["genres"])
+MOVIELENS_NO_GENRES = "(no genres listed)"
+
+
+def load_dataset(config: DataConfig) -> Dataset:
+    """Read, validate and join the interactions and the catalog described by `config`."""
+    root = Path(config.path)
+    if not root.is_dir():
+        raise DataError(f"{root}: data directory not found")
+    layout = config.layout
+    if layout == "auto":
+        layout = "movielens" if (root / "ratings.csv").exists() else "generic"
+    if layout == "movielens":
+        interactions_path, items_path = root / "ratings.csv", root / "movies.csv"
+        interaction_cols, item_cols = MOVIELENS_INTERACTIONS, MOVIELENS_ITEMS
+        tags_path: Path | None = root / "tags.csv"
+    else:
+        interactions_path, items_path = root / config.interactions_file, root / config.items_file
+        interaction_cols, item_cols = config.interactions, config.items
+        tags_path = None
+
+    warnings: list[str] = []
+    items = _load_items(
+        _read_table(items_path, config, config.dat_item_names), item_cols, layout == "movielens"
+    )
+    known_items = set(items["item_id"].to_list())
+    interactions = _load_interactions(
+        _read_table(interactions_path, config, config.dat_interaction_names), interaction_cols
+    )
+    interactions = _drop_unknown_items(interactions, known_items, interactions_path, config, warnings)
+    files = [interactions_path, items_path]
+    if tags_path is not None and tags_path.exists():
+        tags = _load_tags(_read_table(tags_path, config, []), known_items, config, warnings)
+        items = items.drop("tags").join(tags, on="item_id", how="left").with_columns(
+            pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        )
+        files.append(tags_path)
+    for message in warnings:
+        log.warning(message)
+    log.info(
+        "loaded %d interactions, %d users, %d items from %s",
+        interactions.height,
+        interactions["user_id"].n_unique(),
+        items.height,
+        root,
+    )
+    return Dataset(
+        interactions=interactions,
+        items=items,
+        data_hash=_hash_files(files),
+        files=[str(path) for path in files],
+        warnings=warnings,
+    )
+
+
+def _read_table(path: Path, config: DataConfig, dat_names: list[str]) -> _Table:
+    """Read any supported file with every column as text, so validation sees the raw values."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            frame = pl.read_parquet(path)
+            return _Table(path, frame.with_columns(pl.all().cast(pl.String)), 0)
+        if suffix == ".dat":
+            return _read_dat(path, config, dat_names)
+        frame = pl.read_csv(
+            path,
+            separator="\t" if suffix in (".tsv", ".tab") else ",",
+            infer_schema=False,
+            has_header=config.has_header,
+            encoding=config.encoding,
+            new_columns=None if config.has_header else dat_names,
+        )
+    except DataError:
+        raise
+    except Exception as exc:  # polars and pyarrow raise many types; all mean "unreadable file"
+        raise DataError(f"{path}: cannot read file: {exc}") from exc
+    return _Table(path, frame, 1 if config.has_header else 0)
+
+
+def _read_dat(path: Path, config: DataConfig, names: list[str]) -> _Table:
+    try:
+        lines = path.read_text(encoding=config.encoding).splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not {config.encoding} text ({exc}); set data.encoding") from exc
+    header_lines = 0
+    if config.has_header and lines:
+        names, lines = lines[0].split("::"), lines[1:]
+        header_lines = 1
+    rows = [line.split("::") for line in lines if line.strip()]
+    for index, row in enumerate(rows):
+        if len(row) != len(names):
+            raise DataError(
+                f"{path.name} row {index + 1} (line {index + 1 + header_lines}): "
+                f"expected {len(names)} '::'-separated fields ({', '.join(names)}), got {len(row)}"
+            )
+    columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
+    return _Table(path, pl.DataFrame(columns, schema=dict.fromkeys(names, pl.String)), header_lines)
+
+
+def _require_columns(table: _Table, columns: list[str]) -> None:
+    missing = [name for name in columns if name not in table.frame.columns]
+    if missing:
+        raise DataError(
+            f"{table.path}: missing column(s) {', '.join(repr(m) for m in missing)}; "
+            f"found {', '.join(repr(c) for c in table.frame.columns)}"
+        )
+
+
+def _report_bad_rows(table: _Table, column: str, bad: pl.Series, what: str) -> None:
+    """Raise naming the first few rows where `bad` is true."""
+    indices = bad.arg_true().to_list()
+    if not indices:
+        return
+    raw = table.frame[column]
+    shown = "; ".join(
+        f"{table.where(i)}, column '{column}': {what} {raw[i]!r}"
+        for i in indices[:MAX_REPORTED_ROWS]
+    )
+    more = len(indices) - MAX_REPORTED_ROWS
+    raise DataError(shown + (f" (and {more} more rows)" if more > 0 else ""))
+
+
+def _ids(table: _Table, column: str) -> pl.Series:
+    ids = table.frame[column].str.strip_chars()
+    _report_bad_rows(table, column, ids.is_null() | (ids == ""), "empty id")
+    return ids
+
+
+def _numbers(table: _Table, column: str) -> pl.Series:
+    raw = table.frame[column].str.strip_chars()
+    values = raw.cast(pl.Float64, strict=False)
+    _report_bad_rows(table, column, values.is_null() | values.is_nan(), "cannot parse as a number:")
+    return values
+
+
+def _timestamps(table: _Table, column: str) -> pl.Series:
+    """Epoch seconds, or ISO-8601 date-times converted to epoch seconds."""
+    raw = table.frame[column].str.strip_chars()
+    values = raw.cast(pl.Int64, strict=False)
+    not_epoch = values.is_null()
+    if not_epoch.any():
+        text = raw.zip_with(not_epoch, pl.Series([None] * len(raw), dtype=pl.String))
+        try:
+            parsed = text.str.to_datetime(strict=False, time_unit="us").dt.epoch("s")
+        except pl.exceptions.ComputeError:  # no date-time format fits: every such row is bad
+            parsed = pl.Series([None] * len(raw), dtype=pl.Int64)
+        values = values.fill_null(parsed)
+    _report_bad_rows(table, column, values.is_null(), "cannot parse as a timestamp:")
+    return values
+
+
+def _load_interactions(table: _Table, cols: InteractionColumns) -> pl.DataFrame:
+    wanted = [cols.user, cols.item] + [c for c in (cols.rating, cols.timestamp) if c]
+    _require_columns(table, wanted)
+    n = table.frame.height
+    return pl.DataFrame(
+        {
+            "user_id": _ids(table, cols.user),
+            "item_id": _ids(table, cols.item),
+            "rating": _numbers(table, cols.rating) if cols.rating else pl.Series([1.0] * n),
+            # Without timestamps, file order is the order of events.
+            "timestamp": _timestamps(table, cols.timestamp)
+            if cols.timestamp
+            else pl.Series(range(n), dtype=pl.Int64),
+        }
+    )
+
+
+def _load_items(table: _Table, cols: ItemColumns, movielens: bool) -> pl.DataFrame:
+    _require_columns(table, [cols.item, cols.title, *cols.list_fields, *cols.text_fields])
+    ids = _ids(table, cols.item)
+    duplicated = ids.is_duplicated() & ~ids.is_first_distinct()
+    _report_bad_rows(table, cols.item, duplicated, "duplicate item id")
+    frame = table.frame
+    genre_lists = [
+        frame[name].fill_null("").str.split(cols.list_separator) for name in cols.list_fields
+    ]
+    if genre_lists:
+        combined = pl.concat_list(genre_lists) if len(genre_lists) > 1 else genre_lists[0]
+        genres = combined.list.eval(pl.element().str.strip_chars()).list.eval(
+            pl.element().filter((pl.element() != "") & (pl.element() != MOVIELENS_NO_GENRES))
+        )
+    else:
+        genres = pl.Series([[]] * frame.height, dtype=pl.List(pl.String))
+    description = (
+        pl.concat_str([frame[name].fill_null("") for name in cols.text_fields], separator=". ")
+        if cols.text_fields
+        else pl.Series([""] * frame.height)
+    )
+    return pl.DataFrame(
+        {
+            "item_id": ids,
+            "title": frame[cols.title].fill_null("").str.strip_chars(),
+            "genres": genres,
+            "tags": pl.Series([[]] * frame.height, dtype=pl.List(pl.String)),
+            "description": description,
+        }
+    )
+
+
+def _drop_unknown_items(
+    interactions: pl.DataFrame,
+    known_items: set[str],
+    path: Path,
+    config: DataConfig,
+    warnings: list[str],
+) -> pl.DataFrame:
+    unknown = ~interactions["item_id"].is_in(list(known_items))
+    count = int(unknown.sum())
+    if count == 0:
+        return interactions
+    first = int(unknown.arg_true()[0])
+    message = (
+        f"{path.name}: {count} interaction(s) refer to items not in the catalog "
+        f"(first: row {first + 1}, item_id {interactions['item_id'][first]!r})"
+    )
+    if config.unknown_items == "error":
+        raise DataError(message)
+    warnings.append(message + "; dropped")
+    return interactions.filter(~unknown)
+
+
+def _load_tags(
+    table: _Table, known_items: set[str], config: DataConfig, warnings: list[str]
+) -> pl.DataFrame:
+    """The most frequent free-text tags of each item, lower-cased."""
+    _require_columns(table, ["movieId", "tag"])
+    tags = pl.DataFrame(
+        {"item_id": _ids(table, "movieId"), "tag": table.frame["tag"].str.strip_chars().str.to_lowercase()}
+    ).filter(pl.col("tag").is_not_null() & (pl.col("tag") != ""))
+    unknown = ~tags["item_id"].is_in(list(known_items))
+    if unknown.any():
+        warnings.append(
+            f"{table.path.name}: {int(unknown.sum())} tag(s) refer to items not in the catalog; dropped"
+        )
+        tags = tags.filter(~unknown)
+    return (
+        tags.group_by("item_id", "tag")
+        .len()
+        .sort(["item_id", "len", "tag"], descending=[False, True, False])
+        .group_by("item_id", maintain_order=True)
+        .agg(pl.col("tag").head(config.max_tags_per_item).alias("tags"))
+    )
+
+
+def _hash_files(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
