@@ -73,8 +73,8 @@ class PreprocessConfig(_Strict):
 
 
 class ALSConfig(_Strict):
-    factors: int = Field(64, ge=2)
-    regularization: float = Field(0.05, ge=0)
+    factors: int = Field(32, ge=2)
+    regularization: float = Field(0.01, ge=0)
     alpha: float = Field(2.0, gt=0)
     iterations: int = Field(15, ge=1)
     seed: int = 42
@@ -95,10 +95,9 @@ class HybridConfig(_Strict):
     """
 
     cf_weight: float = Field(1.0, ge=0)
-    content_weight: float = Field(0.3, ge=0)
-    popularity_weight: float = Field(0.1, ge=0)
-    recency_half_life: float = Field(25.0, gt=0)
-    neutral_rating: float = 3.0
+    content_weight: float = Field(0.6, ge=0)
+    popularity_weight: float = Field(0.0, ge=0)
+    recency_half_life: float = Field(10.0, gt=0)
 
 
 class IndexConfig(_Strict):
@@ -121,7 +120,7 @@ class EvidenceConfig(_Strict):
 
 class EvalConfig(_Strict):
     k: int = Field(10, ge=1)
-    ease_lambda: float = Field(300.0, gt=0)
+    ease_lambda: float = Field(100.0, gt=0)
     itemknn_neighbors: int = Field(100, ge=1)
 
 

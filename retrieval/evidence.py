@@ -1,0 +1,68 @@
+"""Evidence for an explanation: which of the user's own items make a recommendation plausible.
+
+The LLM is told to explain only from this, so it must be small, true and checkable: the 1-3
+history items most similar to the recommended item (with the user's rating and the similarity),
+and the genres or tags the recommended item shares with them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from retrieval.config import EvidenceConfig
+from retrieval.hybrid import History
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    item_id: str
+    title: str
+    rating: float | None
+    similarity: float
+
+
+def evidence_positions(
+    similarity_vectors: np.ndarray,
+    history: History,
+    recommended: list[int],
+    config: EvidenceConfig,
+) -> list[list[tuple[int, float, float]]]:
+    """For each recommended position, (history position, rating, similarity) triples, best first.
+
+    Only liked history items can be evidence ("because you rated it 1/5" explains nothing); a
+    history with no liked item falls back to all of it. Each recommendation gets at least its
+    single most similar item, and up to `max_items` above `min_similarity`.
+    """
+    if len(history.items) == 0 or not recommended:
+        return [[] for _ in recommended]
+    candidates = np.flatnonzero(history.positive)
+    if len(candidates) == 0:
+        candidates = np.arange(len(history.items))
+    # The latest interaction wins when an item occurs twice in a history.
+    _, last = np.unique(history.items[candidates][::-1], return_index=True)
+    candidates = candidates[::-1][last]
+    similarity = similarity_vectors[recommended] @ similarity_vectors[history.items[candidates]].T
+    result = []
+    for row in similarity:
+        order = np.argsort(-row, kind="stable")[: config.max_items]
+        chosen = [j for j in order if row[j] >= config.min_similarity] or [order[0]]
+        result.append(
+            [
+                (int(history.items[candidates[j]]), float(history.ratings[candidates[j]]), float(row[j]))
+                for j in chosen
+            ]
+        )
+    return result
+
+
+def shared_labels(recommended_labels: list[str], evidence_labels: list[list[str]]) -> list[str]:
+    """The recommended item's genres and tags that an evidence item also has, in its order."""
+    seen = {label.casefold() for labels in evidence_labels for label in labels}
+    return [label for label in recommended_labels if label.casefold() in seen]
+
+
+def rating_or_none(rating: float) -> float | None:
+    return None if math.isnan(rating) else rating

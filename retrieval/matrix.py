@@ -1,0 +1,34 @@
+"""Sparse user-item matrices over the catalog's item order."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+
+
+def item_positions(items: pl.DataFrame) -> dict[str, int]:
+    """Map each item id to its row in the catalog, which is also its id in the FAISS index."""
+    return {item_id: position for position, item_id in enumerate(items["item_id"].to_list())}
+
+
+def user_item_matrix(
+    interactions: pl.DataFrame,
+    users: list[str],
+    positions: dict[str, int],
+    values: str | None = None,
+) -> sp.csr_matrix:
+    """A users x items CSR matrix; cells hold `values` (a column) or 1.
+
+    Users are the rows in the order given; interactions of other users are ignored.
+    """
+    user_rows = {user: row for row, user in enumerate(users)}
+    frame = interactions.filter(pl.col("user_id").is_in(users))
+    rows = np.fromiter((user_rows[u] for u in frame["user_id"].to_list()), dtype=np.int64)
+    cols = np.fromiter((positions[i] for i in frame["item_id"].to_list()), dtype=np.int64)
+    data = (
+        frame[values].to_numpy().astype(np.float32)
+        if values
+        else np.ones(frame.height, dtype=np.float32)
+    )
+    return sp.csr_matrix((data, (rows, cols)), shape=(len(users), len(positions)))
