@@ -20,15 +20,15 @@ def fit_als(user_items: sp.csr_matrix, config: ALSConfig) -> tuple[np.ndarray, n
     """
     from implicit.cpu.als import AlternatingLeastSquares
 
-    model = AlternatingLeastSquares(
-        factors=config.factors,
-        regularization=config.regularization,
-        alpha=config.alpha,
-        iterations=config.iterations,
-        random_state=config.seed,
-    )
     # implicit runs its own threads; a multi-threaded BLAS underneath only oversubscribes.
     with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=config.factors,
+            regularization=config.regularization,
+            alpha=config.alpha,
+            iterations=config.iterations,
+            random_state=config.seed,
+        )
         model.fit(user_items, show_progress=False)
     item_factors = np.asarray(model.item_factors, dtype=np.float32)
     item_factors[np.asarray(user_items.sum(axis=0)).ravel() == 0] = 0.0

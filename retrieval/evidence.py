@@ -59,9 +59,14 @@ def evidence_positions(
 
 
 def shared_labels(recommended_labels: list[str], evidence_labels: list[list[str]]) -> list[str]:
-    """The recommended item's genres and tags that an evidence item also has, in its order."""
-    seen = {label.casefold() for labels in evidence_labels for label in labels}
-    return [label for label in recommended_labels if label.casefold() in seen]
+    """The recommended item's genres and tags that an evidence item also has, in its order,
+    each once whatever its case (a genre "Thriller" and a tag "thriller" are one label)."""
+    evidence = {label.casefold() for labels in evidence_labels for label in labels}
+    shared: dict[str, str] = {}
+    for label in recommended_labels:
+        if label.casefold() in evidence:
+            shared.setdefault(label.casefold(), label)
+    return list(shared.values())
 
 
 def rating_or_none(rating: float) -> float | None:

@@ -1,0 +1,175 @@
+"""The `recsplain` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from retrieval.config import DEFAULT_DATA_DIR, RetrievalConfig
+
+app = typer.Typer(help="Personalized recommendations with grounded explanations.", no_args_is_help=True)
+console = Console()
+
+DEFAULT_ARTIFACTS = Path("artifacts/default")
+QUIET_LOGGERS = ("faiss.loader", "sentence_transformers", "httpx", "implicit", "filelock")
+
+DataOption = Annotated[Path, typer.Option(help="data directory (MovieLens or generic layout)")]
+ConfigOption = Annotated[
+    Path | None, typer.Option(help="YAML file with retrieval settings (see retrieval/config.py)")
+]
+
+
+@app.callback()
+def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=Console(stderr=True), show_path=False)],
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def load_config(config_file: Path | None, data: Path | None = None) -> RetrievalConfig:
+    raw = yaml.safe_load(config_file.read_text()) if config_file else {}
+    config = RetrievalConfig.model_validate(raw or {})
+    if data is not None:
+        config = config.model_copy(update={"data": config.data.model_copy(update={"path": data})})
+    return config
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def build(
+    out: Annotated[Path, typer.Option(help="artifact directory to write")] = DEFAULT_ARTIFACTS,
+    data: DataOption = DEFAULT_DATA_DIR,
+    config: ConfigOption = None,
+) -> None:
+    """Train the retriever on DATA and write an artifact directory."""
+    from retrieval.build import build as run_build
+    from retrieval.data import DataError
+
+    try:
+        manifest = run_build(load_config(config, data), out)
+    except DataError as exc:
+        raise _fail(str(exc)) from None
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest["metrics"].items() if k != "protocol")
+    console.print(f"[green]built[/] {out}  ({manifest['counts']['items']} items; holdout {metrics})")
+
+
+@app.command()
+def recommend(
+    artifacts: Annotated[Path, typer.Option(help="artifact directory")] = DEFAULT_ARTIFACTS,
+    user: Annotated[str | None, typer.Option(help="a stored user id")] = None,
+    history: Annotated[
+        str | None, typer.Option(help="comma-separated item ids the user liked, oldest first")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=100)] = 10,
+) -> None:
+    """Print the top-k for a stored user or an anonymous history."""
+    from retrieval.artifacts import ArtifactError, load_recommender
+    from retrieval.recommender import Query, UnknownItemsError, UnknownUserError
+
+    if (user is None) == (history is None):
+        raise _fail("give exactly one of --user and --history")
+    try:
+        recommender, _ = load_recommender(artifacts)
+        if user is not None:
+            query = Query(recommender.user_history(user))
+        else:
+            ids = [item.strip() for item in history.split(",") if item.strip()]
+            query = Query(recommender.history_from_items([(item, None) for item in ids]))
+    except ArtifactError as exc:
+        raise _fail(str(exc)) from None
+    except UnknownUserError:
+        raise _fail(f"unknown user {user!r}; pass --history instead") from None
+    except UnknownItemsError as exc:
+        raise _fail(str(exc)) from None
+    print_recommendations(recommender.recommend([query], k)[0], title=f"user {user or '(history)'}")
+
+
+def print_recommendations(recommendations, title: str) -> None:
+    table = Table(title=title)
+    for column in ("rank", "title", "score", "evidence"):
+        table.add_column(column)
+    for rec in recommendations:
+        evidence = "; ".join(
+            f"{e.title} ({'liked' if e.rating is None else f'{e.rating:g}/5'}, sim {e.similarity:.2f})"
+            for e in rec.evidence
+        )
+        if rec.shared_tags:
+            evidence += f" | shared: {', '.join(rec.shared_tags[:4])}"
+        table.add_row(str(rec.rank), rec.title, f"{rec.score:.3f}", evidence)
+    console.print(table)
+
+
+@app.command()
+def evaluate(
+    data: DataOption = DEFAULT_DATA_DIR,
+    json_path: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
+    tune: Annotated[bool, typer.Option(help="tune on a validation split carved from train")] = False,
+    model: Annotated[list[str] | None, typer.Option(help="evaluate only these models")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Compare the served model with the baselines on a temporal split."""
+    from retrieval.data import DataError
+    from retrieval.evaluate import MODELS
+    from retrieval.evaluate import evaluate as run_evaluate
+
+    models = tuple(model) if model else MODELS
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise _fail(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+    try:
+        with console.status("evaluating") as status:
+            report = run_evaluate(
+                load_config(config, data), models, tune=tune, progress=status.update
+            )
+    except DataError as exc:
+        raise _fail(str(exc)) from None
+    k = report["k"]
+    table = Table(title=f"{report['protocol']['split']}; {report['protocol']['ranking']}")
+    table.add_column("model")
+    for metric in (f"recall@{k}", f"ndcg@{k}", f"coverage@{k}"):
+        table.add_column(metric, justify="right")
+    for name, metrics in report["models"].items():
+        table.add_row(name, *(f"{value:.4f}" for value in metrics.values()))
+    console.print(table)
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
+        console.print(f"wrote {json_path}")
+
+
+@app.command()
+def demo(
+    artifacts: Annotated[Path, typer.Option(help="artifact directory")] = DEFAULT_ARTIFACTS,
+    data: DataOption = DEFAULT_DATA_DIR,
+    users: Annotated[int, typer.Option(min=1)] = 3,
+) -> None:
+    """Build on DATA if no artifacts exist yet, then print a few users' top-10."""
+    from retrieval.artifacts import load_recommender
+    from retrieval.build import build as run_build
+    from retrieval.recommender import Query
+
+    if not (artifacts / "manifest.json").exists():
+        run_build(load_config(None, data), artifacts)
+    recommender, manifest = load_recommender(artifacts)
+    console.print(f"artifacts {artifacts} built {manifest['created_at']}")
+    for user in list(recommender.histories)[:users]:
+        recs = recommender.recommend([Query(recommender.user_history(user))], 10)[0]
+        print_recommendations(recs, title=f"user {user}")
