@@ -35,7 +35,14 @@ INDEX, ITEMS, EMBEDDINGS, INTERACTIONS, MANIFEST = (
     "interactions.parquet",
     "manifest.json",
 )
-TRACKED_LIBRARIES = ("recsplain", "faiss-cpu", "implicit", "sentence-transformers", "numpy", "polars")
+TRACKED_LIBRARIES = (
+    "recsplain",
+    "faiss-cpu",
+    "implicit",
+    "sentence-transformers",
+    "numpy",
+    "polars",
+)
 
 
 class ArtifactError(RuntimeError):
@@ -88,7 +95,9 @@ def write_artifacts(recommender: Recommender, out: Path, **manifest_fields) -> d
                 "dimension": recommender.index.dim,
             },
             **manifest_fields,
-            "files": {name: _sha256(staging / name) for name in (INDEX, ITEMS, EMBEDDINGS, INTERACTIONS)},
+            "files": {
+                name: _sha256(staging / name) for name in (INDEX, ITEMS, EMBEDDINGS, INTERACTIONS)
+            },
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         _swap_into_place(staging, out)

@@ -21,7 +21,14 @@ from retrieval.recommender import Recommender
 
 log = logging.getLogger(__name__)
 
-STEPS = ("load data", "preprocess", "embed item text", "holdout evaluation", "fit and index", "write")
+STEPS = (
+    "load data",
+    "preprocess",
+    "embed item text",
+    "holdout evaluation",
+    "fit and index",
+    "write",
+)
 
 
 def build(config: RetrievalConfig, out: Path, progress: bool = True) -> dict:

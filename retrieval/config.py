@@ -135,4 +135,3 @@ class RetrievalConfig(_Strict):
     index: IndexConfig = Field(default_factory=IndexConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     evaluation: EvalConfig = Field(default_factory=EvalConfig)
-

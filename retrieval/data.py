@@ -87,12 +87,16 @@ def load_dataset(config: DataConfig) -> Dataset:
     interactions = _load_interactions(
         _read_table(interactions_path, config, config.dat_interaction_names), interaction_cols
     )
-    interactions = _drop_unknown_items(interactions, known_items, interactions_path, config, warnings)
+    interactions = _drop_unknown_items(
+        interactions, known_items, interactions_path, config, warnings
+    )
     files = [interactions_path, items_path]
     if tags_path is not None and tags_path.exists():
         tags = _load_tags(_read_table(tags_path, config, []), known_items, config, warnings)
-        items = items.drop("tags").join(tags, on="item_id", how="left").with_columns(
-            pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        items = (
+            items.drop("tags")
+            .join(tags, on="item_id", how="left")
+            .with_columns(pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
         )
         files.append(tags_path)
     for message in warnings:
@@ -288,12 +292,16 @@ def _load_tags(
     """The most frequent free-text tags of each item, lower-cased."""
     _require_columns(table, ["movieId", "tag"])
     tags = pl.DataFrame(
-        {"item_id": _ids(table, "movieId"), "tag": table.frame["tag"].str.strip_chars().str.to_lowercase()}
+        {
+            "item_id": _ids(table, "movieId"),
+            "tag": table.frame["tag"].str.strip_chars().str.to_lowercase(),
+        }
     ).filter(pl.col("tag").is_not_null() & (pl.col("tag") != ""))
     unknown = ~tags["item_id"].is_in(list(known_items))
     if unknown.any():
         warnings.append(
-            f"{table.path.name}: {int(unknown.sum())} tag(s) refer to items not in the catalog; dropped"
+            f"{table.path.name}: {int(unknown.sum())} tag(s) refer to items not in the catalog; "
+            "dropped"
         )
         tags = tags.filter(~unknown)
     return (

@@ -127,6 +127,7 @@ def evaluate(
         config, tuned = tune_config(EvalData.from_split(validation, dataset.items), content, config)
     data = EvalData.from_split(split, dataset.items)
     k = config.evaluation.k
+    fraction = config.preprocess.test_fraction
     results = {}
     for name in models:
         progress(f"evaluating {name}")
@@ -136,7 +137,7 @@ def evaluate(
         "protocol": {
             "dataset": str(config.data.path),
             "data_hash": dataset.data_hash,
-            "split": f"temporal per user: last {config.preprocess.test_fraction:.0%} (at least 1) to test",
+            "split": f"temporal per user: last {fraction:.0%} (at least 1) to test",
             "positive_threshold": config.preprocess.positive_threshold,
             "ranking": "full catalog, train items excluded",
             "catalog_items": dataset.items.height,

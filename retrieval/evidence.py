@@ -51,7 +51,11 @@ def evidence_positions(
         chosen = [j for j in order if row[j] >= config.min_similarity] or [order[0]]
         result.append(
             [
-                (int(history.items[candidates[j]]), float(history.ratings[candidates[j]]), float(row[j]))
+                (
+                    int(history.items[candidates[j]]),
+                    float(history.ratings[candidates[j]]),
+                    float(row[j]),
+                )
                 for j in chosen
             ]
         )

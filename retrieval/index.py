@@ -39,7 +39,9 @@ class VectorIndex:
             index.hnsw.efConstruction = config.hnsw_ef_construction
         else:
             lists = config.ivf_lists or max(1, min(n // 39, int(4 * math.sqrt(n))))
-            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexIVFFlat(
+                faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT
+            )
             sample = vectors[np.random.default_rng(0).permutation(n)[: lists * 64]]
             index.train(sample)
         index.add(vectors)

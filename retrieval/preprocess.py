@@ -68,4 +68,3 @@ def temporal_split(interactions: pl.DataFrame, test_fraction: float) -> Split:
         train=frame.filter(~pl.col("is_test")).drop(drop),
         test=frame.filter(pl.col("is_test")).drop(drop),
     )
-

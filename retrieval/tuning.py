@@ -46,6 +46,9 @@ def tune_config(validation, content: np.ndarray, config: RetrievalConfig):
             scores[value] = model_metrics(model, validation, content, candidate)[metric]
         best = max(scores, key=scores.get)
         config = with_value(config, section, field, best)
-        record[f"{section}.{field}"] = {"best": best, metric: {str(v): s for v, s in scores.items()}}
+        record[f"{section}.{field}"] = {
+            "best": best,
+            metric: {str(v): s for v, s in scores.items()},
+        }
         log.info("tuned %s.%s = %s (%s %.4f)", section, field, best, metric, scores[best])
     return config, record

