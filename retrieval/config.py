@@ -74,7 +74,7 @@ class PreprocessConfig(_Strict):
 
 class ALSConfig(_Strict):
     factors: int = Field(32, ge=2)
-    regularization: float = Field(0.01, ge=0)
+    regularization: float = Field(0.2, ge=0)
     alpha: float = Field(2.0, gt=0)
     iterations: int = Field(15, ge=1)
     seed: int = 42
@@ -97,7 +97,7 @@ class HybridConfig(_Strict):
     cf_weight: float = Field(1.0, ge=0)
     content_weight: float = Field(0.6, ge=0)
     popularity_weight: float = Field(0.0, ge=0)
-    recency_half_life: float = Field(10.0, gt=0)
+    recency_half_life: float = Field(3.0, gt=0)
 
 
 class IndexConfig(_Strict):

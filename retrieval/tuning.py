@@ -17,12 +17,12 @@ log = logging.getLogger(__name__)
 
 # (model scored, config section, field, grid)
 SEARCH: list[tuple[str, str, str, list]] = [
-    ("ease", "evaluation", "ease_lambda", [100.0, 300.0, 1000.0]),
+    ("ease", "evaluation", "ease_lambda", [30.0, 100.0, 300.0, 1000.0]),
     ("itemknn", "evaluation", "itemknn_neighbors", [25, 50, 100, 200]),
     ("served", "als", "factors", [32, 64, 128]),
     ("served", "als", "regularization", [0.01, 0.05, 0.2, 1.0]),
     ("served", "als", "alpha", [0.5, 1.0, 2.0, 5.0]),
-    ("served", "hybrid", "recency_half_life", [3.0, 5.0, 10.0, 25.0, 1000.0]),
+    ("served", "hybrid", "recency_half_life", [2.0, 3.0, 5.0, 10.0, 25.0, 1000.0]),
     ("served", "hybrid", "content_weight", [0.0, 0.3, 0.6, 1.0]),
     ("served", "hybrid", "popularity_weight", [0.0, 0.05, 0.1, 0.2, 0.4]),
 ]

@@ -1,0 +1,282 @@
+"""Which catalog titles a text mentions, written the way people and small LLMs write them.
+
+MovieLens writes "Godfather, The (1972)" and "Seven (a.k.a. Se7en) (1995)"; an explanation says
+"The Godfather" or "Se7en". Each title is expanded once into the names it may be written as,
+keyed by normalized words, so a query costs a few dictionary lookups per word whatever the size
+of the catalog. Titles that are everyday words ("Heat", "Up", "Love Story") count only where the
+text marks them as titles: with the year, in quotes, or in capitals mid-sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+
+from serve.languages import EVERYDAY_WORDS, FUNCTION_WORDS, fold
+
+# A word, kept whole across apostrophes ("Schindler's", "L'Uomo"); "&" stands for "and".
+_APOSTROPHES = "'\u2019"
+_TOKEN = re.compile(rf"[^\W_]+(?:[{_APOSTROPHES}][^\W_]+)*|&")
+_POSSESSIVE = re.compile(rf"[{_APOSTROPHES}]s$", re.IGNORECASE)
+# Quote marks, and "*" for markdown emphasis, which small models use for titles.
+_QUOTES = frozenset("\"'“”„«»*\u2018\u2019")
+_SENTENCE_BREAKS = frozenset(".!?\n")
+_YEAR = re.compile(r"\s*\((\d{4})(?:\s*[-\u2013]\s*(?:\d{4})?)?\)\s*$")
+_AKA = re.compile(r"^\s*a\.?k\.?a\.?\s+", re.IGNORECASE)
+# Articles MovieLens moves to the end: "Godfather, The", "Cité des enfants perdus, La".
+_ARTICLES = (
+    *("The", "A", "An", "La", "Le", "Les", "L'", "Il", "Lo", "El", "Los", "Las"),
+    *("Der", "Die", "Das", "Den", "Det"),
+)
+_INVERTED = re.compile(r"^(.+),\s+(" + "|".join(map(re.escape, _ARTICLES)) + r")$")
+# A single word written without the year counts only from this length ("Heat", not "Big").
+MIN_SINGLE_WORD_CHARS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a text, with what the text around it says about it."""
+
+    norm: str
+    start: int
+    end: int
+    capitalized: bool
+    sentence_initial: bool
+    quote_before: bool
+    quote_after: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A stretch of text naming a title (with its year, if written, up to the year's last
+    digit); several ids when several titles share the name."""
+
+    start: int
+    end: int
+    item_ids: frozenset[str]
+    with_year: bool
+
+
+@lru_cache(maxsize=1 << 16)
+def normalize_word(word: str) -> str:
+    """Case-, accent- and punctuation-insensitive form: "Schindler's" gives "schindler"."""
+    if word == "&":
+        return "and"
+    return fold(_POSSESSIVE.sub("", word).replace("'", "").replace("\u2019", ""))
+
+
+def words_of(text: str) -> list[str]:
+    """The normalized words of `text`, as titles are keyed."""
+    return [normalize_word(word) for word in _TOKEN.findall(text)]
+
+
+def tokenize(text: str) -> list[Token]:
+    """The words of `text` with their positions, capitals, sentence starts and quotes."""
+    matches = list(_TOKEN.finditer(text))
+    tokens = []
+    for index, match in enumerate(matches):
+        before = text[matches[index - 1].end() if index else 0 : match.start()]
+        following = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        after = text[match.end() : following]
+        word = match.group()
+        tokens.append(
+            Token(
+                norm=normalize_word(word),
+                start=match.start(),
+                end=match.end(),
+                capitalized=word[0].isupper(),
+                sentence_initial=index == 0 or not _SENTENCE_BREAKS.isdisjoint(before),
+                quote_before=before.rstrip()[-1:] in _QUOTES,
+                quote_after=after.lstrip()[:1] in _QUOTES,
+            )
+        )
+    return tokens
+
+
+def _uninvert(name: str) -> tuple[str, str | None]:
+    """("The Godfather", "Godfather") for "Godfather, The"; (name, None) when not inverted."""
+    match = _INVERTED.match(name)
+    if not match:
+        return name, None
+    head, article = match.groups()
+    return (article + head if article.endswith("'") else f"{article} {head}"), head
+
+
+@lru_cache(maxsize=1 << 12)
+def _parse(title: str) -> tuple[tuple[tuple[str, ...], ...], str | None]:
+    """The names a title goes by, strongest claim first, and its year. Tiers: full names
+    ("The Godfather", "Godfather, The", alternates in parentheses), names without the inverted
+    article ("Godfather"), series names before a colon ("Star Wars")."""
+    year_match = _YEAR.search(title)
+    rest = (title[: year_match.start()] if year_match else title).strip()
+    whole = rest
+    alternates: list[str] = []
+    while rest.endswith(")") and "(" in rest:
+        opening = rest.rfind("(")
+        head = rest[:opening].strip()
+        if not head:
+            break
+        alternates.insert(0, _AKA.sub("", rest[opening + 1 : -1]).strip())
+        rest = head
+    full: list[str] = []
+    heads: list[str] = []
+    for name in filter(None, [rest, *alternates]):
+        uninverted, head = _uninvert(name)
+        full += [uninverted, name]
+        heads += [head] if head else []
+    full.append(whole)
+    series = [name.split(":", 1)[0].strip() for name in full + heads if ":" in name]
+    tiers = (full, heads, [name for name in series if name])
+    return tuple(tuple(dict.fromkeys(tier)) for tier in tiers), (
+        year_match.group(1) if year_match else None
+    )
+
+
+def _key_forms(name: str) -> set[tuple[str, ...]]:
+    """The word keys of a name, possessives both ways: "Schindler's" as "schindler" (how
+    `normalize_word` reads it in a text) and as "schindlers" (how it reads "Schindlers")."""
+    words = _TOKEN.findall(name)
+    spelled = [word.replace("'", "").replace("\u2019", "") for word in words]
+    return {tuple(map(normalize_word, words)), tuple(map(normalize_word, spelled))} - {()}
+
+
+class _Rule(Enum):
+    """What a mention without the year needs, decided by the title's words."""
+
+    NEEDS_YEAR = "only function words and numbers: 'It', 'Up There', '300'"
+    SINGLE_WORD = "one word: capitalized mid-sentence or quoted, and long enough: 'Heat'"
+    CAPITALIZED = "one distinctive or only everyday words: 'The Heat', 'Number 23', 'Love Story'"
+    ANY_CASE = "two distinctive words, one unusual: 'the big lebowski' counts"
+
+
+def _significant(words: tuple[str, ...]) -> tuple[int, ...]:
+    """Positions of the words that make a title a name: not function words, not numbers."""
+    return tuple(
+        i for i, word in enumerate(words) if word not in FUNCTION_WORDS and not word.isdigit()
+    )
+
+
+def _rule_for(words: tuple[str, ...]) -> _Rule:
+    significant = [words[i] for i in _significant(words)]
+    if not significant:
+        return _Rule.NEEDS_YEAR
+    if len(words) == 1:
+        return _Rule.SINGLE_WORD
+    if len(significant) == 1 or all(word in EVERYDAY_WORDS for word in significant):
+        return _Rule.CAPITALIZED
+    return _Rule.ANY_CASE
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    rule: _Rule
+    significant: tuple[int, ...]
+    item_ids: frozenset[str]
+    ids_by_year: dict[str | None, frozenset[str]]
+
+    def accepts(self, tokens: list[Token]) -> bool:
+        """Whether the words, written without the year, are marked enough to be this title:
+        quoted, or every distinctive word capitalized and not all of them by a sentence start."""
+        if self.rule is _Rule.ANY_CASE:
+            return True
+        if self.rule is _Rule.NEEDS_YEAR:
+            return False
+        if self.rule is _Rule.SINGLE_WORD and len(tokens[0].norm) < MIN_SINGLE_WORD_CHARS:
+            return False
+        significant = [tokens[i] for i in self.significant]
+        capitalized = all(token.capitalized for token in significant) and not all(
+            token.sentence_initial for token in significant
+        )
+        return capitalized or (tokens[0].quote_before and tokens[-1].quote_after)
+
+
+class CatalogTitles:
+    """Every title of a catalog, ready to be found in explanations."""
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        # A weaker name refers to a title only when no title has it as a stronger name: "Heat"
+        # is "Heat (1995)", not "Heat, The (2013)"; "Star Wars" is every episode.
+        tiers: tuple[dict[tuple[str, ...], dict[str | None, set[str]]], ...] = ({}, {}, {})
+        for item_id, title in items:
+            names, year = _parse(title)
+            for by_key, tier in zip(tiers, names, strict=True):
+                for name in tier:
+                    for words in _key_forms(name):
+                        by_key.setdefault(words, {}).setdefault(year, set()).add(item_id)
+        self._entries: dict[str, _Entry] = {}
+        # For each first two words, the most words a title starting with them has: bounds the
+        # lookups to a few per word of text, however many titles start with "the".
+        self._longest: dict[str, int] = {}
+        for words in set().union(*tiers):
+            by_year = next(by_key[words] for by_key in tiers if words in by_key)
+            self._entries[" ".join(words)] = _Entry(
+                rule=_rule_for(words),
+                significant=_significant(words),
+                item_ids=frozenset().union(*by_year.values()),
+                ids_by_year={year: frozenset(ids) for year, ids in by_year.items()},
+            )
+            if len(words) > 1:
+                pair = f"{words[0]} {words[1]}"
+                self._longest[pair] = max(self._longest.get(pair, 0), len(words))
+
+    @staticmethod
+    def display_variants(title: str) -> list[str]:
+        """How a text may write `title`, most readable first: "Godfather, The (1972)" gives
+        "The Godfather (1972)", "The Godfather", "Godfather, The (1972)", ..., "Godfather"."""
+        tiers, year = _parse(title)
+        variants = []
+        for name in (name for tier in tiers for name in tier):
+            if year:
+                variants.append(f"{name} ({year})")
+            variants.append(name)
+        return list(dict.fromkeys(variants))
+
+    @staticmethod
+    def matches(text: str, title: str) -> bool:
+        """Whether `text` mentions `title`, by the same rules as a catalog of that one title."""
+        return bool(CatalogTitles([("", title)]).find(text))
+
+    def mentions(self, text: str) -> set[str]:
+        """Ids of the titles `text` mentions."""
+        return {item_id for mention in self.find(text) for item_id in mention.item_ids}
+
+    def find(self, text: str) -> list[Mention]:
+        """Title mentions in `text`, left to right; where titles overlap the longest wins."""
+        return self.find_in_tokens(tokenize(text))
+
+    def find_in_tokens(self, tokens: list[Token]) -> list[Mention]:
+        """`find` on a text already tokenized, for callers that look at it several ways."""
+        norms = [token.norm for token in tokens]
+        found = []
+        position = 0
+        while position < len(tokens):
+            match = self._mention_at(tokens, norms, position)
+            if match is None:
+                position += 1
+            else:
+                mention, position = match
+                found.append(mention)
+        return found
+
+    def _mention_at(
+        self, tokens: list[Token], norms: list[str], start: int
+    ) -> tuple[Mention, int] | None:
+        """The longest title starting at word `start`, and the word after it."""
+        pair = " ".join(norms[start : start + 2])
+        longest = min(self._longest.get(pair, 1), len(norms) - start)
+        for length in range(longest, 0, -1):
+            entry = self._entries.get(" ".join(norms[start : start + length]))
+            if entry is None:
+                continue
+            end = start + length
+            year = norms[end] if end < len(norms) else None
+            if year is not None and year in entry.ids_by_year:
+                ids = entry.ids_by_year[year]
+                return Mention(tokens[start].start, tokens[end].end, ids, True), end + 1
+            if entry.accepts(tokens[start:end]):
+                mention = Mention(tokens[start].start, tokens[end - 1].end, entry.item_ids, False)
+                return mention, end
+        return None

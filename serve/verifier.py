@@ -1,0 +1,341 @@
+"""Accepting or rejecting what the LLM wrote: an explanation is shown only when it is well formed,
+in the language asked for, and says nothing the evidence does not support.
+
+Tiny models parrot, invent ("directed by Christopher Nolan"), misquote ratings, leak few-shot
+titles, echo their instructions and obey instructions hidden in catalog text. Each rule below
+catches one of those lexically and deterministically; a rejected explanation is replaced by a
+template, so a false rejection costs some fluency and a false acceptance costs trust.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from serve.explanation import ExplainTask
+from serve.languages import EVERYDAY_WORDS, FUNCTION_WORDS, looks_like
+from serve.titles import CatalogTitles, Mention, Token, tokenize, words_of
+
+# An instruction echo is this many consecutive words of an instruction; a text that says this
+# many words twice is looping.
+ECHO_WORDS = 5
+# Words of an injected text shorter than this are too common to forbid ("say", "now").
+MIN_UNSAFE_WORD_CHARS = 4
+
+# Catalog text that talks to the model instead of describing an item.
+_UNSAFE = re.compile(
+    r"\bignore\s+(?:(?:all|any|the|your|my|of|these|those)\s+)*"
+    r"(?:previous|prior|above|earlier|preceding|former|other)?\s*"
+    r"(?:instructions?|prompts?|rules|directions|messages?|context)\b"
+    r"|\bdisregard\b"
+    r"|\bforget\s+(?:all|everything|your|previous|prior|the\s+above|any)\b"
+    r"|\byou\s+are\s+now\b|\byou['\u2019]re\s+now\b|\bpretend\s+(?:to\s+be|you)\b"
+    r"|\b(?:system|assistant|developer)\s*:"
+    r"|\b(?:reply|respond|answer|say|print|output|write|type)\s+"
+    r"(?:(?:only|just|exactly|with|the\s+word)\s+)+\S"
+    r"|\bnew\s+instructions\b|\bsystem\s+prompt\b|\bjailbreak\b"
+    r"|<\|[a-z_]+\|>|\[/?inst\]|</?\s*(?:system|assistant|user|instructions?)\s*>",
+    re.IGNORECASE,
+)
+# "reply HACKED": a verb of speech and a shouted word; the capitals keep "Say Anything" safe.
+_UNSAFE_SHOUT = re.compile(r"\b(?i:reply|respond|answer|say|print|output)\s+[\"'“]?[A-Z]{3,}\b")
+
+# Talk about the prompt rather than about the films, and prompt fields parroted ("similarity
+# 0.83"): no reader needs to see those.
+_META_TALK = re.compile(
+    r"ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|prior|above|earlier)\s+instructions"
+    r"|\bdisregard\b|\bsystem\s+prompt\b|\bas\s+an\s+ai\b|\blanguage\s+model\b|\bjson\b"
+    r"|\bthe\s+user\b|\bthe\s+evidence\b|</?\s*[a-z_]+\s*/?>|[{}]|\[/?inst\]|<\|"
+    r"|\bsimilarity\b|\b\d+\.\d{2,}\b",
+    re.IGNORECASE,
+)
+
+# Claims no catalog field supports unless the evidence says so (a tag "remake" does).
+_CLAIM_WORDS = frozenset(
+    words_of(
+        "directed director directors starring sequel sequels prequel prequels remake remakes "
+        "oscar oscars award awards regie regisseur fortsetzung réalisé réalisateur dirigida "
+        "dirigido secuela protagonizada"
+    )
+)
+
+_NUMBER_WORDS = {
+    **dict.fromkeys(("one", "eins", "un", "une", "uno", "una"), 1.0),
+    **dict.fromkeys(("two", "zwei", "deux", "dos"), 2.0),
+    **dict.fromkeys(("three", "drei", "trois", "tres"), 3.0),
+    **dict.fromkeys(("four", "vier", "quatre", "cuatro"), 4.0),
+    **dict.fromkeys(("five", "fünf", "cinq", "cinco"), 5.0),
+    **dict.fromkeys(("ten", "zehn", "dix", "diez"), 10.0),
+}
+_NUMBER = r"(\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
+_SCALE = r"(5|10|five|ten|fünf|zehn|cinq|dix|cinco|diez)"
+# Ordered: "4 von 5 Sternen" is one rating of 4, not also one of 5 stars.
+_RATING_PATTERNS = (
+    re.compile(
+        rf"(?<![\w.,]){_NUMBER}\s*(?:/|\bout\s+of\b|\bsur\b|\bvon\b|\baus\b|\bde\b)\s*{_SCALE}\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"(?<![\w.,]){_NUMBER}(?:\s*-\s*|\s+)(?:stars?|sterne?n?|étoiles?|estrellas?)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:rated|gave|rating\s+of|bewertet\s+mit|noté|valoraste\s+con|calificaste\s+con)"
+        r"(?:\s+(?:it|this|that|a|él|la|le))?\s+(\d+(?:[.,]\d+)?)(?![\w/]|[.,]\d)",
+        re.IGNORECASE,
+    ),
+)
+
+
+def is_unsafe(text: str) -> bool:
+    """Whether catalog text reads like an instruction to the model (a prompt injection)."""
+    return _UNSAFE.search(text) is not None or _UNSAFE_SHOUT.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether an explanation may be shown; `reason` is a short machine-readable code."""
+
+    ok: bool
+    reason: str
+    text: str = ""
+    cited_item_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What a task allows an explanation to say, prepared once per check."""
+
+    labels: tuple[str, ...]
+    # Titles (as they may be written) and labels: catalog language, not the answer's.
+    catalog_phrases: tuple[str, ...]
+    vocabulary: frozenset[str]
+    forbidden_words: frozenset[str]
+    ratings: tuple[float, ...]
+    allowed_ids: frozenset[str]
+    titles: CatalogTitles
+
+    @classmethod
+    def of(cls, task: ExplainTask) -> _Evidence:
+        facts = (task.recommended, *task.evidence)
+        labels = tuple(
+            dict.fromkeys(
+                [label for fact in facts for label in (*fact.genres, *fact.tags)]
+                + list(task.shared_tags)
+            )
+        )
+        sources = [fact.title for fact in facts] + list(labels)
+        unsafe = [text for text in sources if is_unsafe(text)]
+        safe_words = {word for text in sources if text not in unsafe for word in words_of(text)}
+        forbidden = {
+            word
+            for text in unsafe
+            for word in words_of(text)
+            if len(word) >= MIN_UNSAFE_WORD_CHARS and word.isalpha() and word not in safe_words
+        }
+        phrases = [v for fact in facts for v in CatalogTitles.display_variants(fact.title)]
+        phrases += labels
+        return cls(
+            labels=labels,
+            catalog_phrases=tuple(phrases),
+            vocabulary=frozenset(word for text in phrases for word in words_of(text)),
+            forbidden_words=frozenset(forbidden - FUNCTION_WORDS),
+            ratings=tuple(f.rating for f in task.evidence if f.rating is not None),
+            allowed_ids=frozenset(f.item_id for f in facts) | task.history_item_ids,
+            titles=CatalogTitles((f.item_id, f.title) for f in facts),
+        )
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """An explanation's words and the titles and labels found in it."""
+
+    text: str
+    tokens: list[Token]
+    catalog_mentions: list[Mention]
+    task_mentions: list[Mention]
+    allowed_spans: list[tuple[int, int]]
+
+    def allows(self, start: int, end: int) -> bool:
+        return any(s <= start and end <= e for s, e in self.allowed_spans)
+
+
+class Verifier:
+    """Checks LLM output against the task it was asked to explain."""
+
+    def __init__(
+        self,
+        titles: CatalogTitles,
+        few_shot_titles: list[str],
+        instruction_phrases: list[str],
+        max_chars: int = 300,
+    ) -> None:
+        self._titles = titles
+        self._few_shot = CatalogTitles((f"few-shot:{t}", t) for t in few_shot_titles)
+        self._instruction_ngrams = frozenset(
+            ngram for phrase in instruction_phrases for ngram in _ngrams(words_of(phrase))
+        )
+        self._max_chars = max_chars
+
+    def check(self, raw: str, task: ExplainTask) -> Verdict:
+        """The first rule `raw` breaks, or ok with the cleaned text and the evidence it cites."""
+        text = _explanation_text(raw)
+        if text is None:
+            return Verdict(False, "not_json")
+        if not text:
+            return Verdict(False, "empty", text)
+        if len(text) > self._max_chars:
+            return Verdict(False, "too_long", text)
+        evidence = _Evidence.of(task)
+        reading = self._read(text, evidence)
+        reason = (
+            _unsafe_catalog_text(reading, evidence)
+            or self._instruction_echo(reading)
+            or _repetitive(reading)
+            or _wrong_language(reading, evidence, task.language)
+            or self._few_shot_leak(reading)
+            or self._foreign_title(reading, evidence)
+        )
+        if reason:
+            return Verdict(False, reason, text)
+        cited = _cited(reading, task)
+        reason = (
+            ("no_evidence_cited" if not cited else None)
+            or _invented_entity(reading, evidence)
+            or _wrong_rating(reading, evidence)
+        )
+        if reason:
+            return Verdict(False, reason, text)
+        return Verdict(True, "ok", text, cited)
+
+    def _read(self, text: str, evidence: _Evidence) -> _Reading:
+        tokens = tokenize(text)
+        catalog_mentions = self._titles.find_in_tokens(tokens)
+        task_mentions = evidence.titles.find_in_tokens(tokens)
+        allowed = [(m.start, m.end) for m in task_mentions]
+        allowed += [(m.start, m.end) for m in catalog_mentions if m.item_ids & evidence.allowed_ids]
+        allowed += _phrase_spans(tokens, evidence.labels)
+        return _Reading(text, tokens, catalog_mentions, task_mentions, allowed)
+
+    def _instruction_echo(self, reading: _Reading) -> str | None:
+        echoed = not self._instruction_ngrams.isdisjoint(
+            _ngrams([token.norm for token in reading.tokens])
+        )
+        talks_to_model = _META_TALK.search(reading.text) or is_unsafe(reading.text)
+        return "instruction_echo" if echoed or talks_to_model else None
+
+    def _few_shot_leak(self, reading: _Reading) -> str | None:
+        leaks = (
+            m
+            for m in self._few_shot.find_in_tokens(reading.tokens)
+            if not reading.allows(m.start, m.end)
+        )
+        return "few_shot_leak" if any(leaks) else None
+
+    def _foreign_title(self, reading: _Reading, evidence: _Evidence) -> str | None:
+        foreign = (
+            m
+            for m in reading.catalog_mentions
+            if not m.item_ids & evidence.allowed_ids and not reading.allows(m.start, m.end)
+        )
+        return "foreign_title" if any(foreign) else None
+
+
+def _explanation_text(raw: str) -> str | None:
+    """The explanation of a `{"explanation": "..."}` object, whitespace collapsed; None when
+    `raw` is anything else (no JSON, trailing junk, a missing or extra key, a non-string)."""
+    try:
+        value = json.loads(raw)
+    except (json.JSONDecodeError, TypeError):
+        return None
+    if not isinstance(value, dict) or value.keys() != {"explanation"}:
+        return None
+    explanation = value["explanation"]
+    return " ".join(explanation.split()) if isinstance(explanation, str) else None
+
+
+def _ngrams(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
+
+
+def _phrase_spans(tokens: list[Token], phrases: Iterable[str]) -> list[tuple[int, int]]:
+    """Character spans of the text where one of `phrases` occurs, word for word."""
+    by_first: dict[str, set[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        words = tuple(words_of(phrase))
+        if words:
+            by_first.setdefault(words[0], set()).add(words)
+    norms = [token.norm for token in tokens]
+    spans = []
+    for start, norm in enumerate(norms):
+        for words in by_first.get(norm, ()):
+            end = start + len(words)
+            if tuple(norms[start:end]) == words:
+                spans.append((tokens[start].start, tokens[end - 1].end))
+    return spans
+
+
+def _repetitive(reading: _Reading) -> str | None:
+    words = [token.norm for token in reading.tokens]
+    windows = len(words) - ECHO_WORDS + 1
+    return "repetitive" if windows > 0 and len(_ngrams(words)) < windows else None
+
+
+def _unsafe_catalog_text(reading: _Reading, evidence: _Evidence) -> str | None:
+    said = {token.norm for token in reading.tokens}
+    return None if evidence.forbidden_words.isdisjoint(said) else "unsafe_catalog_text"
+
+
+def _wrong_language(reading: _Reading, evidence: _Evidence, language: str) -> str | None:
+    in_language = looks_like(reading.text, language, ignore=evidence.catalog_phrases)
+    return None if in_language else "wrong_language"
+
+
+def _cited(reading: _Reading, task: ExplainTask) -> tuple[str, ...]:
+    """Evidence ids whose titles the text names, in evidence order."""
+    named = {item_id for mention in reading.task_mentions for item_id in mention.item_ids}
+    return tuple(fact.item_id for fact in task.evidence if fact.item_id in named)
+
+
+def _invented_entity(reading: _Reading, evidence: _Evidence) -> str | None:
+    """A name-like word (capitalized mid-sentence, not an everyday word) or a claim word
+    ("directed", "sequel") that appears nowhere in the evidence."""
+    for token in reading.tokens:
+        if token.norm in evidence.vocabulary or reading.allows(token.start, token.end):
+            continue
+        name_like = (
+            token.capitalized
+            and not token.sentence_initial
+            and not token.norm[:1].isdigit()
+            and token.norm not in EVERYDAY_WORDS
+        )
+        if name_like or token.norm in _CLAIM_WORDS:
+            return "invented_entity"
+    return None
+
+
+def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
+    """A rating the text quotes that no evidence item has; title words are not ratings
+    ("12 Monkeys")."""
+    masked = list(reading.text)
+    for mention in (*reading.catalog_mentions, *reading.task_mentions):
+        masked[mention.start : mention.end] = " " * (mention.end - mention.start)
+    text = "".join(masked)
+    taken: list[tuple[int, int]] = []
+    for pattern in _RATING_PATTERNS:
+        for match in pattern.finditer(text):
+            if any(s <= match.start(1) < e for s, e in taken):
+                continue
+            taken.append(match.span())
+            value = _number(match.group(1))
+            if pattern.groups > 1 and _number(match.group(2)) == 10:
+                value /= 2
+            if not any(abs(value - rating) < 1e-6 for rating in evidence.ratings):
+                return "wrong_rating"
+    return None
+
+
+def _number(text: str) -> float:
+    return _NUMBER_WORDS.get(text.lower()) or float(text.replace(",", "."))
