@@ -182,3 +182,60 @@ def demo(
     for user in list(recommender.histories)[:users]:
         recs = recommender.recommend([Query(recommender.user_history(user))], 10)[0]
         print_recommendations(recs, title=f"user {user}")
+
+
+@app.command("prepare-model")
+def prepare_model_command(
+    source: Annotated[
+        str, typer.Option(help="'smollm2' (the packaged CPU demo model), an HF model id or a folder")
+    ] = "smollm2",
+    out: Annotated[Path | None, typer.Option(help="target folder under models/")] = None,
+) -> None:
+    """Make a model folder vLLM can load; does nothing if it is already there."""
+    from serve.config import PROJECT_ROOT
+    from serve.model_prep import SMOLLM2, SMOLLM2_DIR_NAME, prepare_model
+
+    name = SMOLLM2_DIR_NAME if source == SMOLLM2 else source.rstrip("/").split("/")[-1]
+    target = out or PROJECT_ROOT / "models" / name
+    try:
+        folder = prepare_model(source, target)
+    except (FileNotFoundError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"[green]model ready[/] {folder}")
+
+
+@app.command("serve")
+def serve_command(
+    config: Annotated[Path | None, typer.Option(help="Ray Serve config file")] = None,
+    host: Annotated[str | None, typer.Option(help="default: http_options.host")] = None,
+    port: Annotated[int | None, typer.Option(help="default: http_options.port")] = None,
+) -> None:
+    """Run the HTTP service until Ctrl-C."""
+    import signal
+
+    from serve.app import start_local, stop_local
+    from serve.config import CONFIG_FILE, RecsplainSettings, app_args, serve_config
+
+    raw = serve_config(config or CONFIG_FILE)
+    args = app_args(raw)
+    settings = RecsplainSettings(**args)
+    if not (settings.artifacts_path() / "manifest.json").exists():
+        raise _fail(f"no artifacts at {settings.artifacts_path()}; run `recsplain build` first")
+    http = raw.get("http_options", {})
+    host, port = host or http.get("host", "127.0.0.1"), port or http.get("port", 8000)
+    console.print(f"starting recsplain on http://{host}:{port} (the LLM engine takes a minute)")
+    url = start_local(args, host, port)
+    console.print(
+        f"[green]ready[/] at {url}  (docs: {url}/docs)\ntry:\n"
+        f"  curl -s {url}/v1/recommendations -H 'Content-Type: application/json' "
+        "-d '{\"user_id\": \"15\", \"k\": 3}'\n"
+        f"  curl -sN {url}/v1/recommendations -H 'Content-Type: application/json' "
+        "-d '{\"history\": [{\"item_id\": \"318\", \"rating\": 5}], \"k\": 3, \"stream\": true}'\n"
+        "Ctrl-C stops it."
+    )
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        stop_local()

@@ -1,0 +1,94 @@
+"""The Ray Serve application: Ingress -> Retriever, Ingress -> LLM (Ray Serve LLM, vLLM engine).
+
+`build_app` is the import path in `serve/config.yaml`, so `serve run serve/config.yaml`,
+`serve deploy` and KubeRay all build the same graph; `start_local` runs it in-process for
+`recsplain serve` and the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import httpx
+from ray import serve
+from ray.llm._internal.serve.core.configs.openai_api_models import to_model_metadata
+from ray.serve.llm import LLMConfig, build_llm_deployment
+from ray.serve.llm.ingress import make_fastapi_ingress
+
+from serve.config import APP_NAME, RecsplainSettings
+from serve.ingress import ENDPOINTS, RecsplainIngress, app
+from serve.retriever import Retriever
+
+log = logging.getLogger(__name__)
+
+
+def llm_config(settings: RecsplainSettings) -> LLMConfig:
+    llm, deployment = settings.llm, settings.deployments.llm
+    options = deployment.serve_options()
+    options.pop("ray_actor_options")
+    engine_kwargs = {**llm.engine_kwargs, "tensor_parallel_size": llm.tensor_parallel_size}
+    hardware = (
+        # vLLM's CPU build: the engine's bundle asks for CPUs only.
+        {"accelerator_config": {"kind": "cpu"},
+         "placement_group_config": {"bundles": [{"CPU": deployment.num_cpus}]}}
+        if llm.accelerator == "cpu"
+        else {"accelerator_config": {"kind": "gpu"}}
+    )
+    return LLMConfig(
+        model_loading_config={"model_id": llm.model_id, "model_source": llm.resolved_source()},
+        engine_kwargs=engine_kwargs,
+        deployment_config=options,
+        **hardware,
+    )
+
+
+def build_app(args: dict):
+    """Build the application from the `args` of serve/config.yaml (env overrides applied)."""
+    settings = RecsplainSettings(**args)
+    config = llm_config(settings)
+    llm = build_llm_deployment(config)
+    retriever = (
+        serve.deployment(Retriever)
+        .options(name="Retriever", **settings.deployments.retriever.serve_options())
+        .bind(str(settings.artifacts_path()))
+    )
+    ingress = make_fastapi_ingress(RecsplainIngress, endpoint_map=ENDPOINTS, app=app)
+    return (
+        serve.deployment(ingress)
+        .options(name="Ingress", **settings.deployments.ingress.serve_options())
+        .bind(
+            llm_deployments={settings.llm.model_id: llm},
+            model_cards={settings.llm.model_id: to_model_metadata(settings.llm.model_id, config)},
+            retriever=retriever,
+            settings=settings.model_dump(mode="json"),
+        )
+    )
+
+
+def start_local(args: dict, host: str, port: int, timeout_s: float = 600) -> str:
+    """Start Ray and the app in this process; return the base URL once /healthz says ok."""
+    import ray
+
+    # More logical CPUs than cores, or the LLM's placement group starves the other deployments.
+    ray.init(num_cpus=max(8, 4 * (os.cpu_count() or 1)), include_dashboard=False)
+    serve.start(http_options={"host": host, "port": port})
+    serve.run(build_app(args), name=APP_NAME, route_prefix="/", blocking=False)
+    url = f"http://{host}:{port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=15).status_code == 200:
+                return url
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"recsplain did not become healthy at {url} within {timeout_s:.0f} s")
+
+
+def stop_local() -> None:
+    import ray
+
+    serve.shutdown()
+    ray.shutdown()

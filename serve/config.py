@@ -1,0 +1,145 @@
+"""Typed settings of the serving app, read from `serve/config.yaml` with environment overrides.
+
+`serve/config.yaml` is a Ray Serve config file (usable by `serve run` and `serve deploy`, and
+embedded by the Kubernetes manifests); its application `args` are validated here. Any field can be
+overridden from the environment with the `RECSPLAIN_` prefix and `__` between nested names, e.g.
+`RECSPLAIN_EXPLAIN__DEADLINE_S=5` or `RECSPLAIN_LLM__MODEL_SOURCE=Qwen/Qwen2.5-7B-Instruct`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE = PROJECT_ROOT / "serve" / "config.yaml"
+APP_NAME = "recsplain"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Autoscaling(_Strict):
+    min_replicas: int = Field(1, ge=0)
+    max_replicas: int = Field(1, ge=1)
+    target_ongoing_requests: float = Field(8, gt=0)
+    upscale_delay_s: float = Field(10, ge=0)
+    downscale_delay_s: float = Field(60, ge=0)
+
+
+class DeploymentSettings(_Strict):
+    """Ray Serve options of one deployment; each deployment scales on its own."""
+
+    autoscaling_config: Autoscaling = Field(default_factory=Autoscaling)
+    max_ongoing_requests: int = Field(16, ge=1)
+    max_queued_requests: int = Field(64, ge=-1)
+    num_cpus: float = Field(0.5, ge=0)
+
+    def serve_options(self) -> dict[str, Any]:
+        return {
+            "autoscaling_config": self.autoscaling_config.model_dump(),
+            "max_ongoing_requests": self.max_ongoing_requests,
+            "max_queued_requests": self.max_queued_requests,
+            "ray_actor_options": {"num_cpus": self.num_cpus},
+        }
+
+
+class Deployments(_Strict):
+    ingress: DeploymentSettings = Field(
+        default_factory=lambda: DeploymentSettings(max_ongoing_requests=64, max_queued_requests=256)
+    )
+    retriever: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    llm: DeploymentSettings = Field(
+        default_factory=lambda: DeploymentSettings(max_ongoing_requests=64, max_queued_requests=256)
+    )
+
+
+class LLMSettings(_Strict):
+    """The explanation model: a local folder (see `recsplain prepare-model`) or any HF model id."""
+
+    model_id: str = "recsplain-llm"
+    model_source: str = "models/SmolLM2-135M-Instruct"
+    accelerator: Literal["cpu", "gpu"] = "cpu"
+    tensor_parallel_size: int = Field(1, ge=1)
+    engine_kwargs: dict[str, Any] = Field(
+        default_factory=lambda: {
+            "enforce_eager": True,
+            "max_model_len": 2048,
+            "max_num_seqs": 64,
+            "enable_prefix_caching": True,
+            "gpu_memory_utilization": 0.3,
+            "dtype": "bfloat16",
+        }
+    )
+
+    def resolved_source(self) -> str:
+        """A relative path that exists under the project root becomes absolute; else an HF id."""
+        candidate = PROJECT_ROOT / self.model_source
+        return str(candidate) if candidate.exists() else self.model_source
+
+
+class ExplainSettings(_Strict):
+    max_tokens: int = Field(96, ge=8)
+    temperature: float = Field(0.2, ge=0)
+    max_chars: int = Field(300, ge=40)
+    deadline_s: float = Field(30.0, gt=0, description="per request; late items get templates")
+    retry: bool = True
+    few_shot: bool = True
+
+
+class ApiSettings(_Strict):
+    max_body_bytes: int = Field(1 << 20, ge=1024)
+    max_k: int = Field(100, ge=1)
+    max_history: int = Field(1000, ge=1)
+    retry_after_s: int = Field(2, ge=1)
+
+
+class RecsplainSettings(BaseSettings):
+    """Everything the serving app needs; defaults run the embedded demo on a laptop."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RECSPLAIN_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    artifacts: Path = Path("artifacts/default")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    explain: ExplainSettings = Field(default_factory=ExplainSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    deployments: Deployments = Field(default_factory=Deployments)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the YAML args, so Kubernetes can override a baked-in file.
+        return env_settings, init_settings
+
+    def artifacts_path(self) -> Path:
+        return self.artifacts if self.artifacts.is_absolute() else PROJECT_ROOT / self.artifacts
+
+
+def serve_config(path: Path = CONFIG_FILE) -> dict[str, Any]:
+    """The Ray Serve config file as a dict."""
+    return yaml.safe_load(path.read_text())
+
+
+def app_args(config: dict[str, Any]) -> dict[str, Any]:
+    """The `args` of the recsplain application in a Ray Serve config."""
+    for application in config.get("applications", []):
+        if application.get("name") == APP_NAME:
+            return application.get("args") or {}
+    raise ValueError(f"no application named {APP_NAME!r} in the Serve config")
+
+
+def load_settings(path: Path = CONFIG_FILE) -> RecsplainSettings:
+    return RecsplainSettings(**app_args(serve_config(path)))
