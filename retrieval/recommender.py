@@ -70,6 +70,7 @@ class Recommender:
         ]
         self.positions = item_positions(items)
         self.similarity_vectors = space.similarity_vectors()
+        self.item_vectors = space.index_vectors()
         self.histories = self._histories(interactions)
 
     @classmethod
@@ -134,25 +135,36 @@ class Recommender:
             for query in queries
         ]
         scores, ids = self.index.search(vectors, k, excluded)
-        results = []
-        for query, row_scores, row_ids in zip(queries, scores, ids, strict=True):
-            positions = [int(i) for i in row_ids if i >= 0]
-            evidence = (
-                evidence_positions(
-                    self.similarity_vectors, query.history, positions, self.config.evidence
-                )
-                if with_evidence
-                else [[] for _ in positions]
+        return [
+            self._ranked(query, [int(i) for i in row_ids if i >= 0], row_scores, with_evidence)
+            for query, row_scores, row_ids in zip(queries, scores, ids, strict=True)
+        ]
+
+    def describe(self, query: Query, item_ids: list[str]) -> list[Recommendation]:
+        """Score and evidence for items chosen elsewhere (e.g. a table of pairs to explain)."""
+        unknown = [item_id for item_id in item_ids if item_id not in self.positions]
+        if unknown:
+            raise UnknownItemsError(unknown)
+        positions = [self.positions[item_id] for item_id in item_ids]
+        vector = user_vectors(self.space, [query.history], self.config)[0]
+        return self._ranked(query, positions, self.item_vectors[positions] @ vector, True)
+
+    def _ranked(
+        self, query: Query, positions: list[int], scores, with_evidence: bool
+    ) -> list[Recommendation]:
+        evidence = (
+            evidence_positions(
+                self.similarity_vectors, query.history, positions, self.config.evidence
             )
-            results.append(
-                [
-                    self._recommendation(rank, position, float(score), triples)
-                    for rank, (position, score, triples) in enumerate(
-                        zip(positions, row_scores, evidence, strict=False), start=1
-                    )
-                ]
+            if with_evidence
+            else [[] for _ in positions]
+        )
+        return [
+            self._recommendation(rank, position, float(score), triples)
+            for rank, (position, score, triples) in enumerate(
+                zip(positions, scores, evidence, strict=False), start=1
             )
-        return results
+        ]
 
     def _recommendation(
         self, rank: int, position: int, score: float, triples: list[tuple[int, float, float]]

@@ -110,7 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         problems = "; ".join(
-            f"{_field(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+            "body: not valid JSON"
+            if error["type"] == "json_invalid"
+            else f"{_field(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
             for error in exc.errors()
         )
         return JSONResponse(error_body("invalid_request", problems), 422)

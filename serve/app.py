@@ -31,8 +31,10 @@ def llm_config(settings: RecsplainSettings) -> LLMConfig:
     engine_kwargs = {**llm.engine_kwargs, "tensor_parallel_size": llm.tensor_parallel_size}
     hardware = (
         # vLLM's CPU build: the engine's bundle asks for CPUs only.
-        {"accelerator_config": {"kind": "cpu"},
-         "placement_group_config": {"bundles": [{"CPU": deployment.num_cpus}]}}
+        {
+            "accelerator_config": {"kind": "cpu"},
+            "placement_group_config": {"bundles": [{"CPU": deployment.num_cpus}]},
+        }
         if llm.accelerator == "cpu"
         else {"accelerator_config": {"kind": "gpu"}}
     )
@@ -88,7 +90,14 @@ def start_local(args: dict, host: str, port: int, timeout_s: float = 600) -> str
 
 
 def stop_local() -> None:
+    """Shut Serve and Ray down, and make sure no engine process outlives them."""
+    import psutil
     import ray
 
+    # vLLM's engine processes hang below Ray's workers, which hang below this process.
+    descendants = psutil.Process().children(recursive=True)
     serve.shutdown()
     ray.shutdown()
+    _, alive = psutil.wait_procs(descendants, timeout=15)
+    for process in alive:
+        process.kill()

@@ -187,7 +187,10 @@ def demo(
 @app.command("prepare-model")
 def prepare_model_command(
     source: Annotated[
-        str, typer.Option(help="'smollm2' (the packaged CPU demo model), an HF model id or a folder")
+        str,
+        typer.Option(
+            help="'smollm2' (the packaged demo model), a .gguf file, an HF id or a folder"
+        ),
     ] = "smollm2",
     out: Annotated[Path | None, typer.Option(help="target folder under models/")] = None,
 ) -> None:
@@ -195,7 +198,11 @@ def prepare_model_command(
     from serve.config import PROJECT_ROOT
     from serve.model_prep import SMOLLM2, SMOLLM2_DIR_NAME, prepare_model
 
-    name = SMOLLM2_DIR_NAME if source == SMOLLM2 else source.rstrip("/").split("/")[-1]
+    name = (
+        SMOLLM2_DIR_NAME
+        if source == SMOLLM2
+        else Path(source.rstrip("/")).name.removesuffix(".gguf")
+    )
     target = out or PROJECT_ROOT / "models" / name
     try:
         folder = prepare_model(source, target)
@@ -228,9 +235,9 @@ def serve_command(
     console.print(
         f"[green]ready[/] at {url}  (docs: {url}/docs)\ntry:\n"
         f"  curl -s {url}/v1/recommendations -H 'Content-Type: application/json' "
-        "-d '{\"user_id\": \"15\", \"k\": 3}'\n"
+        '-d \'{"user_id": "15", "k": 3}\'\n'
         f"  curl -sN {url}/v1/recommendations -H 'Content-Type: application/json' "
-        "-d '{\"history\": [{\"item_id\": \"318\", \"rating\": 5}], \"k\": 3, \"stream\": true}'\n"
+        '-d \'{"history": [{"item_id": "318", "rating": 5}], "k": 3, "stream": true}\'\n'
         "Ctrl-C stops it."
     )
     try:
@@ -239,3 +246,27 @@ def serve_command(
         console.print("stopping")
     finally:
         stop_local()
+
+
+@app.command("explain-batch")
+def explain_batch_command(
+    input_path: Annotated[Path, typer.Option("--in", help="CSV or parquet: user_id, item_id")],
+    out: Annotated[Path, typer.Option(help="parquet (or .csv) to write")],
+    config: Annotated[Path | None, typer.Option(help="Ray Serve config file")] = None,
+) -> None:
+    """Explain a table of (user_id, item_id) pairs with vLLM's offline engine."""
+    from retrieval.artifacts import ArtifactError
+    from serve.batch import run_batch
+    from serve.config import CONFIG_FILE, RecsplainSettings, app_args, serve_config
+
+    settings = RecsplainSettings(**app_args(serve_config(config or CONFIG_FILE)))
+    try:
+        result = run_batch(input_path, out, settings)
+    except (FileNotFoundError, ValueError, ArtifactError) as exc:
+        raise _fail(str(exc)) from None
+    counts = result.group_by("source").len().sort("source").iter_rows()
+    console.print(f"[green]wrote[/] {out}: " + ", ".join(f"{s or 'error'} {n}" for s, n in counts))
+
+
+if __name__ == "__main__":  # vLLM spawns processes that re-import the main module
+    app()

@@ -24,7 +24,10 @@ Generate = Callable[[list[dict[str, str]], dict], Awaitable[str]]
 
 
 class Explainer:
-    def __init__(self, verifier: Verifier, settings: ExplainSettings, generate: Generate):
+    def __init__(
+        self, verifier: Verifier, settings: ExplainSettings, generate: Generate | None = None
+    ):
+        """`generate` may be None for batch mode, which drives the offline engine itself."""
         self.verifier = verifier
         self.settings = settings
         self.generate = generate
@@ -54,7 +57,9 @@ class Explainer:
                     raise
                 except Exception as exc:  # any LLM failure means a template, never a 5xx
                     metrics.LLM_ERRORS.labels(kind=type(exc).__name__).inc()
-                    log.warning("LLM call failed (%s: %s); using a template", type(exc).__name__, exc)
+                    log.warning(
+                        "LLM call failed (%s: %s); using a template", type(exc).__name__, exc
+                    )
                     break
                 explanation = self.accept(raw, task)
                 if explanation:
@@ -64,7 +69,7 @@ class Explainer:
     async def explain_all(
         self, tasks: list[ExplainTask], deadline_s: float
     ) -> AsyncIterator[tuple[int, Explanation]]:
-        """(index, explanation) in completion order; whatever misses the deadline gets a template."""
+        """(index, explanation) in completion order; what misses the deadline gets a template."""
         history = prompts.shared_history(tasks)
         pending = {
             asyncio.ensure_future(self.explain(task, history)): index
@@ -90,6 +95,7 @@ class Explainer:
         finally:  # also when the client goes away mid-stream
             for future in pending:
                 future.cancel()
+
 
 def record(explanation: Explanation) -> Explanation:
     metrics.EXPLANATIONS.labels(source=explanation.source).inc()

@@ -3,7 +3,7 @@ the prompt, the verifier and the template."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Source = Literal["llm", "template"]
@@ -29,8 +29,6 @@ class ExplainTask:
     evidence: tuple[Fact, ...]
     shared_tags: tuple[str, ...]
     language: str = "en"
-    # Every item of the user's history: titles the explanation may name besides the evidence.
-    history_item_ids: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,10 @@ class RecsplainIngress(OpenAiIngress):
                         "explanation": _explanation_json(explanation),
                     },
                 )
-        yield _sse("done", {"request_id": head["request_id"], "timings_ms": self._timings(start, retrieved)})
+        yield _sse(
+            "done",
+            {"request_id": head["request_id"], "timings_ms": self._timings(start, retrieved)},
+        )
 
     def _timings(self, start: float, retrieved: float) -> dict[str, float]:
         now = time.perf_counter()

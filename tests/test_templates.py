@@ -40,7 +40,6 @@ def make_task(items: dict[str, dict], evidence: list[tuple[str, float | None]], 
         recommended=fact("16"),
         evidence=tuple(fact(item_id, rating) for item_id, rating in evidence),
         shared_tags=tuple(shared),
-        history_item_ids=frozenset(item_id for item_id, _ in evidence),
     )
 
 

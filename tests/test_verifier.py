@@ -48,12 +48,11 @@ def fact(items: dict[str, dict]):
 
 @pytest.fixture(scope="module")
 def task(fact) -> ExplainTask:
-    """Casino, because of The Godfather (rated 5) and Seven (rated 4.5); Toy Story in history."""
+    """Casino, because of The Godfather (rated 5) and Seven (rated 4.5)."""
     return ExplainTask(
         recommended=fact("16"),
         evidence=(fact("858", 5.0), fact("47", 4.5)),
         shared_tags=("Crime", "Drama"),
-        history_item_ids=frozenset({"858", "47", "1"}),
     )
 
 
@@ -73,7 +72,6 @@ def explain(text: str) -> str:
         ("Because you rated The Godfather 5/5, this Crime Drama should suit you.", ("858",)),
         ("You loved Se7en (4.5/5) and The Godfather (1972); Casino shares that.", ("858", "47")),
         ("Like Godfather, The (1972), which you gave 5 stars, Casino is about Crime.", ("858",)),
-        ("Since you enjoyed Seven and Toy Story, Casino will grab you.", ("47",)),
         ("Because you rated Seven 9/10 and The Godfather 10/10, try Casino.", ("858", "47")),
         ("Because you rated 'Seven' highly, its twist ending makes Casino a fit.", ("47",)),
     ],
@@ -126,9 +124,9 @@ def test_malformed_output_is_rejected(
         # Few-shot example titles.
         ("Because you rated The Godfather 5/5, like Amelie it is a gem.", "few_shot_leak"),
         ("Because you rated The Godfather 5/5, like Amelie (2001).", "few_shot_leak"),
-        # Nothing the user liked is named (a history title alone is not evidence).
+        # A title from the wider history is not evidence for this item.
         ("This Crime Drama is a great pick for you.", "no_evidence_cited"),
-        ("Because you liked Toy Story, try Casino.", "no_evidence_cited"),
+        ("Because you liked Toy Story, try Casino.", "foreign_title"),
         # Invented people and facts.
         ("Because you liked The Godfather, directed by Christopher Nolan.", "invented_entity"),
         ("Because you liked The Godfather, starring Robert De Niro.", "invented_entity"),

@@ -1,0 +1,264 @@
+"""The real service over HTTP: Ray Serve, the vLLM engine on SmolLM2, FAISS (see conftest)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+import httpx
+import pytest
+
+from tests.conftest import API_KEY, INJECTED_ITEM
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+YEAR_TITLE = re.compile(r"([A-Z0-9][^.;:!?\"]{1,80}? \((?:19|20)\d\d\))")
+
+
+@pytest.fixture(scope="module")
+def client(service):
+    with httpx.Client(base_url=service, headers=AUTH, timeout=300) as client:
+        yield client
+
+
+def recommend(client, **body):
+    return client.post("/v1/recommendations", json=body)
+
+
+def error_of(response) -> dict:
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()["error"]
+
+
+def test_recommendations_with_grounded_explanations(client):
+    response = recommend(client, user_id="15", k=3)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user_id"] == "15" and len(body["items"]) == 3
+    assert body["llm"]["model"] == "recsplain-llm" and body["retriever"]["created_at"]
+    assert set(body["timings_ms"]) == {"retrieve", "explain", "total"}
+    for rank, item in enumerate(body["items"], start=1):
+        assert item["rank"] == rank and 1 <= len(item["evidence"]) <= 3
+        explanation = item["explanation"]
+        assert explanation["source"] in ("llm", "template") and explanation["language"] == "en"
+        assert set(explanation["cited_item_ids"]) <= {e["item_id"] for e in item["evidence"]}
+
+
+def test_explain_false_skips_the_llm(client):
+    body = recommend(client, history=[{"item_id": "318", "rating": 5}], k=5, explain=False).json()
+    assert len(body["items"]) == 5 and all(i["explanation"] is None for i in body["items"])
+    assert "318" not in {i["item_id"] for i in body["items"]}
+
+
+def test_exclude_item_ids_are_respected(client):
+    first = recommend(client, user_id="1", k=3, explain=False).json()["items"]
+    again = recommend(
+        client, user_id="1", k=3, explain=False, exclude_item_ids=[first[0]["item_id"]]
+    ).json()["items"]
+    assert first[0]["item_id"] not in {i["item_id"] for i in again}
+
+
+def sse_events(response) -> list[tuple[str, dict]]:
+    events = []
+    for block in response.text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+@pytest.mark.parametrize("how", ["body", "accept"])
+def test_streaming_sends_recommendations_then_each_explanation_then_done(client, how):
+    body = {"user_id": "15", "k": 3, "stream": how == "body"}
+    headers = {"Accept": "text/event-stream"} if how == "accept" else {}
+    response = client.post("/v1/recommendations", json=body, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response)
+    names = [name for name, _ in events]
+    assert names == ["recommendations"] + ["explanation"] * 3 + ["done"]
+    first = events[0][1]
+    assert [i["rank"] for i in first["items"]] == [1, 2, 3]
+    assert all(i["explanation"] is None for i in first["items"])
+    ranks = sorted(data["rank"] for name, data in events if name == "explanation")
+    assert ranks == [1, 2, 3]
+    assert events[-1][1]["request_id"] == first["request_id"]
+
+
+def test_a_tiny_deadline_gives_templates_with_200(client):
+    response = recommend(client, user_id="15", k=4, deadline_ms=1)
+    assert response.status_code == 200
+    sources = {item["explanation"]["source"] for item in response.json()["items"]}
+    assert sources == {"template"}
+
+
+def test_another_language_is_answered_in_it(client):
+    items = recommend(client, user_id="15", k=2, language="de").json()["items"]
+    for item in items:
+        explanation = item["explanation"]
+        assert explanation["language"] == "de" and explanation["text"]
+        if explanation["source"] == "template":
+            assert explanation["text"].startswith("Weil du")
+
+
+def test_injected_catalog_text_never_reaches_an_explanation(client):
+    responses = [
+        recommend(client, history=[{"item_id": INJECTED_ITEM, "rating": 5}], k=5),
+        recommend(
+            client, history=[{"item_id": i, "rating": 5} for i in ("260", "1196", "1210")], k=10
+        ),
+    ]
+    seen_injected = False
+    for response in responses:
+        assert response.status_code == 200
+        for item in response.json()["items"]:
+            ids = {item["item_id"], *(e["item_id"] for e in item["evidence"])}
+            seen_injected |= INJECTED_ITEM in ids
+            assert "hacked" not in item["explanation"]["text"].lower()
+    assert seen_injected
+
+
+def check_grounded(item: dict, titles: set[str]) -> None:
+    """An independent oracle: an LLM explanation names evidence, and no year-titled film
+    other than the evidence and the recommended item."""
+    explanation = item["explanation"]
+    if explanation["source"] == "template":
+        return
+    evidence = {e["item_id"]: e["title"] for e in item["evidence"]}
+    assert explanation["cited_item_ids"] and set(explanation["cited_item_ids"]) <= set(evidence)
+    allowed = {item["title"].casefold(), *(t.casefold() for t in evidence.values())}
+    for candidate in YEAR_TITLE.findall(explanation["text"]):
+        named = {t for t in titles if candidate.casefold().endswith(t)}
+        assert not named or named & allowed, (candidate, explanation["text"])
+
+
+def test_fifty_real_users_get_grounded_explanations_or_templates(service, default_recommender):
+    titles = {title.casefold() for title in default_recommender.titles}
+    users = list(default_recommender.histories)[:50]
+
+    async def run() -> list[httpx.Response]:
+        # No more in flight than the test app's retriever accepts (1 running + 2 queued).
+        limit = asyncio.Semaphore(3)
+        async with httpx.AsyncClient(base_url=service, headers=AUTH, timeout=600) as client:
+
+            async def one(user: str) -> httpx.Response:
+                async with limit:
+                    return await client.post("/v1/recommendations", json={"user_id": user, "k": 2})
+
+            return await asyncio.gather(*(one(user) for user in users))
+
+    responses = asyncio.run(run())
+    sources = {"llm": 0, "template": 0}
+    for response in responses:
+        assert response.status_code == 200
+        for item in response.json()["items"]:
+            sources[item["explanation"]["source"]] += 1
+            check_grounded(item, titles)
+    assert sum(sources.values()) == 100
+    print(f"explanation sources for 50 users: {sources}")
+
+
+def test_catalog_item_lookup(client):
+    item = client.get("/v1/items/318").json()
+    assert item["title"].startswith("Shawshank") and "Drama" in item["genres"]
+    missing = client.get("/v1/items/no-such-item")
+    assert missing.status_code == 404 and error_of(missing)["code"] == "unknown_item"
+
+
+def test_health_metrics_and_docs(client):
+    assert client.get("/healthz").json()["status"] == "ok"
+    metrics = client.get("/metrics").text
+    for name in (
+        "recsplain_requests_total",
+        "recsplain_stage_seconds_bucket",
+        "recsplain_explanations_total",
+        "recsplain_verifier_failures_total",
+    ):
+        assert name in metrics
+    assert 'route="/v1/recommendations",status="200"' in metrics
+    assert "/v1/recommendations" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 200
+
+
+def test_the_model_is_reachable_through_the_openai_api(client):
+    models = client.get("/v1/models").json()
+    assert [m["id"] for m in models["data"]] == ["recsplain-llm"]
+    chat = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "recsplain-llm",
+            "messages": [{"role": "user", "content": "Name a colour."}],
+            "max_tokens": 8,
+        },
+    ).json()
+    assert chat["choices"][0]["message"]["content"]
+    unknown = client.post(
+        "/v1/chat/completions",
+        json={"model": "nope", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert unknown.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "mentions"),
+    [
+        ({"user_id": "no-such-user"}, 404, "unknown_user", "history"),
+        ({}, 422, "invalid_request", "user_id and history"),
+        ({"user_id": "1", "history": [{"item_id": "1"}]}, 422, "invalid_request", "exactly one"),
+        ({"user_id": "1", "k": 0}, 422, "invalid_request", "k:"),
+        ({"user_id": "1", "k": 101}, 422, "invalid_request", "k:"),
+        (
+            {"history": [{"item_id": "318"}, {"item_id": "x1"}, {"item_id": "x2"}]},
+            422,
+            "unknown_items",
+            "x1', 'x2",
+        ),
+        ({"user_id": "1", "language": "tlh"}, 422, "invalid_request", "language"),
+        ({"user_id": "1", "surprise": 1}, 422, "invalid_request", "surprise"),
+    ],
+)
+def test_bad_requests_get_clear_json_errors(client, body, status, code, mentions):
+    response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == status
+    error = error_of(response)
+    assert error["code"] == code and mentions in error["message"]
+
+
+def test_invalid_json_and_oversized_bodies(client):
+    broken = client.post(
+        "/v1/recommendations", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 422 and "not valid JSON" in error_of(broken)["message"]
+    huge = client.post(
+        "/v1/recommendations",
+        content=b'{"user_id": "1", "pad": "' + b"x" * (1 << 20) + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413 and error_of(huge)["code"] == "body_too_large"
+
+
+def test_the_api_key_is_enforced_except_on_probes(service):
+    with httpx.Client(base_url=service, timeout=60) as anonymous:
+        missing = anonymous.post("/v1/recommendations", json={"user_id": "1"})
+        wrong = anonymous.post(
+            "/v1/recommendations", json={"user_id": "1"}, headers={"Authorization": "Bearer no"}
+        )
+        assert missing.status_code == wrong.status_code == 401
+        assert error_of(missing)["code"] == "unauthorized"
+        assert anonymous.get("/healthz").status_code == 200
+
+
+def test_a_full_retriever_queue_answers_503_with_retry_after(service):
+    """The test app's retriever takes 1 request at a time and queues 2."""
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=service, headers=AUTH, timeout=120) as client:
+            body = {"user_id": "15", "k": 10, "explain": False}
+            return await asyncio.gather(
+                *(client.post("/v1/recommendations", json=body) for _ in range(64))
+            )
+
+    responses = asyncio.run(burst())
+    statuses = {response.status_code for response in responses}
+    assert statuses <= {200, 503} and 503 in statuses and 200 in statuses
+    rejected = next(r for r in responses if r.status_code == 503)
+    assert rejected.headers["Retry-After"] == "2" and error_of(rejected)["code"] == "overloaded"
