@@ -77,6 +77,7 @@ class OfflineEngine:
         from vllm import LLM
 
         self.settings = settings
+        self.output_tokens = 0
         self.llm = LLM(
             model=settings.llm.resolved_source(),
             tensor_parallel_size=settings.llm.tensor_parallel_size,
@@ -93,6 +94,7 @@ class OfflineEngine:
             structured_outputs=StructuredOutputsParams(json=schema),
         )
         outputs = self.llm.chat(conversations, params, use_tqdm=True)
+        self.output_tokens += sum(len(output.outputs[0].token_ids) for output in outputs)
         return [output.outputs[0].text for output in outputs]
 
 
