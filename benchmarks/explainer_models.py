@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -66,26 +67,20 @@ def main(
     model: Annotated[list[str], typer.Option(help="model folder or id; repeat to compare")],
     users: int = 20,
     json_path: Annotated[Path | None, typer.Option("--json")] = None,
-    one: Annotated[bool, typer.Option(hidden=True)] = False,
+    one: Annotated[Path | None, typer.Option(hidden=True, help="measure one model into")] = None,
 ) -> None:
     if one:
-        print(json.dumps(measure(model[0], users)))
+        one.write_text(json.dumps(measure(model[0], users)))
         return
     rows = []
-    for name in model:
-        command = [
-            sys.executable,
-            "-m",
-            "benchmarks.explainer_models",
-            "--one",
-            "--model",
-            name,
-            "--users",
-            str(users),
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        print(json.dumps(rows[-1], indent=2))
+    with tempfile.TemporaryDirectory() as scratch:
+        for index, name in enumerate(model):
+            result = Path(scratch) / f"{index}.json"
+            command = [sys.executable, "-m", "benchmarks.explainer_models", "--one", str(result)]
+            command += ["--model", name, "--users", str(users)]
+            subprocess.run(command, check=True)
+            rows.append(json.loads(result.read_text()))
+            print(json.dumps(rows[-1], indent=2))
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps({"users": users, "models": rows}, indent=2) + "\n")

@@ -164,26 +164,6 @@ def evaluate(
         console.print(f"wrote {json_path}")
 
 
-@app.command()
-def demo(
-    artifacts: Annotated[Path, typer.Option(help="artifact directory")] = DEFAULT_ARTIFACTS,
-    data: DataOption = DEFAULT_DATA_DIR,
-    users: Annotated[int, typer.Option(min=1)] = 3,
-) -> None:
-    """Build on DATA if no artifacts exist yet, then print a few users' top-10."""
-    from retrieval.artifacts import load_recommender
-    from retrieval.build import build as run_build
-    from retrieval.recommender import Query
-
-    if not (artifacts / "manifest.json").exists():
-        run_build(load_config(None, data), artifacts)
-    recommender, manifest = load_recommender(artifacts)
-    console.print(f"artifacts {artifacts} built {manifest['created_at']}")
-    for user in list(recommender.histories)[:users]:
-        recs = recommender.recommend([Query(recommender.user_history(user))], 10)[0]
-        print_recommendations(recs, title=f"user {user}")
-
-
 @app.command("prepare-model")
 def prepare_model_command(
     source: Annotated[
