@@ -94,8 +94,6 @@ class ExplainSettings(_Strict):
 
 class ApiSettings(_Strict):
     max_body_bytes: int = Field(1 << 20, ge=1024)
-    max_k: int = Field(100, ge=1)
-    max_history: int = Field(1000, ge=1)
     retry_after_s: int = Field(2, ge=1)
 
 
