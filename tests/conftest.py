@@ -17,6 +17,15 @@ def default_config() -> RetrievalConfig:
 
 
 @pytest.fixture(scope="session")
+def items(default_config) -> dict[str, dict]:
+    """The embedded catalog, by item id."""
+    from retrieval.data import load_dataset
+
+    frame = load_dataset(default_config.data).items
+    return {row["item_id"]: row for row in frame.iter_rows(named=True)}
+
+
+@pytest.fixture(scope="session")
 def default_artifacts(tmp_path_factory, default_config):
     """A real build on the embedded MovieLens data (real embeddings, ALS and FAISS index)."""
     from retrieval.build import build

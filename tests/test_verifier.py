@@ -8,8 +8,6 @@ from dataclasses import replace
 
 import pytest
 
-from retrieval.config import DataConfig
-from retrieval.data import load_dataset
 from serve.explanation import ExplainTask, Fact
 from serve.languages import looks_like
 from serve.titles import CatalogTitles
@@ -22,12 +20,6 @@ INSTRUCTIONS = [
     "Never mention a title that is not in the evidence and never invent facts.",
 ]
 FEW_SHOT_TITLES = ["Amelie (2001)"]
-
-
-@pytest.fixture(scope="module")
-def items() -> dict[str, dict]:
-    frame = load_dataset(DataConfig()).items
-    return {row["item_id"]: row for row in frame.iter_rows(named=True)}
 
 
 @pytest.fixture(scope="module")
