@@ -38,6 +38,11 @@ def read_pairs(path: Path) -> pl.DataFrame:
         else pl.read_csv(path, infer_schema=False)
     )
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing and "input_text" in frame.columns:
+        raise ValueError(
+            f"{path}: rows of free input_text have no retrieved evidence, so their explanations "
+            "could not be checked for grounding; give user_id and item_id columns instead"
+        )
     if missing:
         raise ValueError(
             f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}"
