@@ -69,12 +69,18 @@ def build_app(args: dict):
     )
 
 
-def start_local(args: dict, host: str, port: int, timeout_s: float = 600) -> str:
+def start_local(
+    args: dict, host: str, port: int, timeout_s: float = 600, replica_logs: bool = True
+) -> str:
     """Start Ray and the app in this process; return the base URL once /healthz says ok."""
     import ray
 
     # More logical CPUs than cores, or the LLM's placement group starves the other deployments.
-    ray.init(num_cpus=max(8, 4 * (os.cpu_count() or 1)), include_dashboard=False)
+    ray.init(
+        num_cpus=max(8, 4 * (os.cpu_count() or 1)),
+        include_dashboard=False,
+        log_to_driver=replica_logs,
+    )
     serve.start(http_options={"host": host, "port": port})
     serve.run(build_app(args), name=APP_NAME, route_prefix="/", blocking=False)
     url = f"http://{host}:{port}"

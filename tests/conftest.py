@@ -97,7 +97,8 @@ def service(injected_artifacts):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    url = start_local(args, "127.0.0.1", port)
+    # Replica logs stay in Ray's session folder instead of flooding the test output.
+    url = start_local(args, "127.0.0.1", port, replica_logs=False)
     yield url
     stop_local()
     os.environ.pop("RECSPLAIN_API_KEY", None)
