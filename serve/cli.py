@@ -248,5 +248,21 @@ def explain_batch_command(
     console.print(f"[green]wrote[/] {out}: " + ", ".join(f"{s or 'error'} {n}" for s, n in counts))
 
 
+@app.command("k8s-render")
+def k8s_render_command(
+    check: Annotated[bool, typer.Option(help="only fail if the committed file is stale")] = False,
+) -> None:
+    """Write serve/config.yaml into k8s/base/serve-config.yaml (the RayService serveConfigV2)."""
+    from serve.k8s import PATCH_FILE, render_patch
+
+    rendered = render_patch()
+    if check:
+        if not PATCH_FILE.exists() or PATCH_FILE.read_text() != rendered:
+            raise _fail(f"{PATCH_FILE} is stale; run `recsplain k8s-render`")
+        return
+    PATCH_FILE.write_text(rendered)
+    console.print(f"wrote {PATCH_FILE}")
+
+
 if __name__ == "__main__":  # vLLM spawns processes that re-import the main module
     app()
