@@ -102,3 +102,9 @@ def service(injected_artifacts):
     yield url
     stop_local()
     os.environ.pop("RECSPLAIN_API_KEY", None)
+
+
+def pytest_collection_modifyitems(items):
+    """Run the tests that need the served app last, so its vLLM engine never runs beside the one
+    that test_batch starts in a subprocess (one engine at a time on a small machine)."""
+    items.sort(key=lambda item: "service" in getattr(item, "fixturenames", ()))

@@ -39,7 +39,9 @@ AUTOSCALING = {
 def replica_states() -> dict[str, int]:
     """Replica counts by state ("RUNNING", "STARTING", "STOPPING", ...) of the test deployment."""
     deployment = serve.status().applications[APP].deployments[DEPLOYMENT]
-    return {str(state.value): count for state, count in deployment.replica_states.items() if count}
+    # Keys are ReplicaState (a str enum) or already plain strings, depending on the Ray version.
+    states = deployment.replica_states.items()
+    return {str(getattr(state, "value", state)): count for state, count in states if count}
 
 
 async def load_until_scaled_up(handle) -> tuple[list, int, float, list]:
