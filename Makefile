@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed-$(EXTRA)
 ARTIFACTS ?= artifacts/default
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup serve test lint evaluate bench-retrieval clean
+.PHONY: setup serve test lint evaluate bench-retrieval bench bench-smoke clean
 
 setup: $(INSTALLED)
 
@@ -46,6 +46,17 @@ evaluate: setup
 
 bench-retrieval: setup
 	$(BIN)/python -m benchmarks.retrieval
+
+# The whole CPU benchmark suite (< ~20 min on 2 cores), and the same code on tiny sizes (< ~3 min).
+bench: setup
+	$(BIN)/recsplain prepare-model
+	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(BIN)/python -m benchmarks.run
+
+bench-smoke: setup
+	$(BIN)/recsplain prepare-model
+	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(BIN)/python -m benchmarks.run --smoke
 
 clean:
 	rm -rf $(VENV) artifacts

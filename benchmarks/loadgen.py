@@ -1,0 +1,195 @@
+"""An async HTTP load generator for recsplain, with metrics named as `vllm bench serve` names them.
+
+Two ways to offer load: a fixed number of clients that each send back to back (a concurrency
+sweep), or open-loop arrivals at a request rate with gamma-distributed gaps (burstiness 1.0 is a
+Poisson process; below 1 is burstier). Both warm up first, stop at a duration or a count,
+whichever comes first, and wait for what is in flight.
+
+For streamed requests, TTFT is the time to the first `explanation` event and TPOT the time per
+output token after it; output tokens are counted on LLM-written explanations only (templates
+cost no generation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+import numpy as np
+
+CountTokens = Callable[[str], int]
+
+
+@dataclass
+class Sample:
+    status: int
+    e2e_s: float
+    ttft_s: float | None = None
+    output_tokens: int = 0
+    explanations: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class LoadResult:
+    samples: list[Sample]
+    duration_s: float
+
+    def summary(self) -> dict:
+        ok = [s for s in self.samples if s.status == 200]
+        e2e = np.array([s.e2e_s for s in ok]) * 1000
+        ttft = np.array([s.ttft_s for s in ok if s.ttft_s is not None]) * 1000
+        tpot = np.array(
+            [
+                (s.e2e_s - s.ttft_s) / (s.output_tokens - 1) * 1000
+                for s in ok
+                if s.ttft_s is not None and s.output_tokens > 1
+            ]
+        )
+        sources = sum((s.explanations for s in ok), Counter())
+        explained = sum(sources.values())
+        tokens = sum(s.output_tokens for s in ok)
+
+        def pct(values: np.ndarray, q: float) -> float | None:
+            return round(float(np.percentile(values, q)), 2) if len(values) else None
+
+        return {
+            "completed": len(ok),
+            "errors": dict(Counter(str(s.status) for s in self.samples if s.status != 200)),
+            "duration_s": round(self.duration_s, 3),
+            "request_throughput": round(len(ok) / self.duration_s, 3),
+            "output_throughput": round(tokens / self.duration_s, 2),
+            "median_e2el_ms": pct(e2e, 50),
+            "p90_e2el_ms": pct(e2e, 90),
+            "p99_e2el_ms": pct(e2e, 99),
+            "median_ttft_ms": pct(ttft, 50),
+            "p99_ttft_ms": pct(ttft, 99),
+            "median_tpot_ms": pct(tpot, 50),
+            "template_share": round(sources["template"] / explained, 4) if explained else None,
+            "e2el_ms": [round(float(v), 2) for v in e2e],
+        }
+
+
+async def send(client: httpx.AsyncClient, body: dict, count_tokens: CountTokens | None) -> Sample:
+    """One request; streamed bodies are read event by event to time the first explanation."""
+    start = time.perf_counter()
+    try:
+        if not body.get("stream"):
+            response = await client.post("/v1/recommendations", json=body)
+            sample = Sample(response.status_code, time.perf_counter() - start)
+            if response.status_code == 200:
+                for item in response.json()["items"]:
+                    _count(sample, item.get("explanation"), count_tokens)
+            return sample
+        sample = Sample(0, 0.0)
+        async with client.stream("POST", "/v1/recommendations", json=body) as response:
+            sample.status = response.status_code
+            event = None
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    event = line.removeprefix("event: ")
+                elif line.startswith("data: ") and event == "explanation":
+                    if sample.ttft_s is None:
+                        sample.ttft_s = time.perf_counter() - start
+                    _count(sample, json.loads(line[6:])["explanation"], count_tokens)
+        sample.e2e_s = time.perf_counter() - start
+        return sample
+    except httpx.HTTPError:
+        return Sample(599, time.perf_counter() - start)
+
+
+def _count(sample: Sample, explanation: dict | None, count_tokens: CountTokens | None) -> None:
+    if explanation is None:
+        return
+    sample.explanations[explanation["source"]] += 1
+    if explanation["source"] == "llm" and count_tokens:
+        sample.output_tokens += count_tokens(explanation["text"])
+
+
+async def run_concurrency(
+    url: str,
+    bodies: list[dict],
+    concurrency: int,
+    duration_s: float,
+    max_requests: int,
+    warmup: int = 2,
+    count_tokens: CountTokens | None = None,
+    headers: dict | None = None,
+) -> LoadResult:
+    """`concurrency` clients send back to back until the duration or the count runs out."""
+    async with httpx.AsyncClient(base_url=url, timeout=600, headers=headers) as client:
+        for body in bodies[:warmup]:
+            await send(client, body, None)
+        samples: list[Sample] = []
+        sent = 0
+        start = time.perf_counter()
+        deadline = start + duration_s
+
+        async def worker() -> None:
+            nonlocal sent
+            while sent < max_requests and time.perf_counter() < deadline:
+                body = bodies[sent % len(bodies)]
+                sent += 1
+                samples.append(await send(client, body, count_tokens))
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return LoadResult(samples, time.perf_counter() - start)
+
+
+async def run_rate(
+    url: str,
+    bodies: list[dict],
+    rate: float,
+    burstiness: float,
+    duration_s: float,
+    max_requests: int,
+    warmup: int = 2,
+    seed: int = 0,
+    count_tokens: CountTokens | None = None,
+    headers: dict | None = None,
+) -> LoadResult:
+    """Open-loop arrivals: gaps ~ Gamma(shape=burstiness, mean=1/rate)."""
+    rng = random.Random(seed)
+    async with httpx.AsyncClient(base_url=url, timeout=600, headers=headers) as client:
+        for body in bodies[:warmup]:
+            await send(client, body, None)
+        tasks = []
+        start = time.perf_counter()
+        for index in range(max_requests):
+            if time.perf_counter() - start >= duration_s:
+                break
+            tasks.append(
+                asyncio.create_task(send(client, bodies[index % len(bodies)], count_tokens))
+            )
+            await asyncio.sleep(rng.gammavariate(burstiness, 1.0 / (rate * burstiness)))
+        samples = await asyncio.gather(*tasks)
+        return LoadResult(list(samples), time.perf_counter() - start)
+
+
+def request_mix(
+    users: list[str],
+    histories: list[list[str]],
+    k: int,
+    explain: bool,
+    stream: bool,
+    anonymous_share: float = 0.3,
+    seed: int = 0,
+    size: int = 200,
+) -> list[dict]:
+    """Realistic traffic: mostly known users, some anonymous `history` requests."""
+    rng = random.Random(seed)
+    bodies = []
+    for _ in range(size):
+        body: dict = {"k": k, "explain": explain, "stream": stream}
+        if rng.random() < anonymous_share:
+            liked = rng.choice(histories)
+            body["history"] = [{"item_id": item} for item in liked]
+        else:
+            body["user_id"] = rng.choice(users)
+        bodies.append(body)
+    return bodies
