@@ -27,13 +27,10 @@ app = typer.Typer(add_completion=False)
 def measure(model: str, users: int) -> dict:
     from retrieval.artifacts import load_recommender
     from retrieval.recommender import Query
-    from serve import prompts
     from serve.batch import OfflineEngine, explain_tasks
     from serve.config import load_settings
-    from serve.explainer import Explainer
+    from serve.explainer import Explainer, grounding_verifier
     from serve.tasks import TaskFactory
-    from serve.titles import CatalogTitles
-    from serve.verifier import Verifier
 
     settings = load_settings()
     settings.llm.model_source = model
@@ -44,8 +41,7 @@ def measure(model: str, users: int) -> dict:
         for rec in recommender.recommend([Query(recommender.user_history(user))], 2)[0]:
             tasks.append(factory.task(rec, "en"))
             owners.append(user)
-    titles = CatalogTitles(zip(recommender.item_ids, recommender.titles, strict=True))
-    verifier = Verifier(titles, prompts.FEW_SHOT_TITLES, prompts.INSTRUCTION_PHRASES)
+    verifier = grounding_verifier(zip(recommender.item_ids, recommender.titles, strict=True))
     engine = OfflineEngine(settings)
     start = time.perf_counter()
     explanations = explain_tasks(tasks, owners, Explainer(verifier, settings.explain), engine)

@@ -138,8 +138,9 @@ def read_manifest(path: Path) -> dict:
             raise ArtifactError(f"{path}: {name} is missing")
         if _sha256(file) != expected:
             raise ArtifactError(f"{file}: checksum differs from {MANIFEST}; the file was changed")
+    installed_versions = library_versions()
     for name, built_with in manifest.get("versions", {}).items():
-        installed = library_versions().get(name)
+        installed = installed_versions.get(name)
         if installed != built_with:
             log.warning("%s was built with %s %s, running %s", path, name, built_with, installed)
     return manifest
@@ -160,13 +161,12 @@ def load_recommender(path: Path, expected_data_hash: str | None = None) -> tuple
             cf=stored["cf"], content=stored["content"], popularity=stored["popularity"]
         )
     index = VectorIndex.load(path / INDEX, config.index)
-    dimension = space.cf.shape[1] + space.content.shape[1] + 1
     if not (items.height == len(space.cf) == len(space.content) == index.size):
         raise ArtifactError(
             f"{path}: {items.height} items, {len(space.cf)} embeddings and {index.size} indexed "
             "vectors do not match"
         )
-    if index.dim != dimension:
-        raise ArtifactError(f"{path}: index dimension {index.dim}, embeddings give {dimension}")
+    if index.dim != space.dim:
+        raise ArtifactError(f"{path}: index dimension {index.dim}, embeddings give {space.dim}")
     interactions = pl.read_parquet(path / INTERACTIONS)
     return Recommender(items, space, index, interactions, config), manifest

@@ -37,6 +37,11 @@ class ItemSpace:
     def __post_init__(self) -> None:
         self.gram = self.cf.T @ self.cf
 
+    @property
+    def dim(self) -> int:
+        """Width of the index layout: cf factors, content embedding, popularity."""
+        return self.cf.shape[1] + self.content.shape[1] + 1
+
     def index_vectors(self) -> np.ndarray:
         return np.ascontiguousarray(
             np.hstack([self.cf, self.content, self.popularity[:, None]]), dtype=np.float32
@@ -83,8 +88,7 @@ def history_weights(history: History, config: RetrievalConfig) -> np.ndarray:
 def user_vectors(space: ItemSpace, histories: list[History], config: RetrievalConfig) -> np.ndarray:
     """One query vector per history, in the layout of `ItemSpace.index_vectors`."""
     hybrid = config.hybrid
-    dims = space.cf.shape[1] + space.content.shape[1] + 1
-    queries = np.zeros((len(histories), dims), dtype=np.float32)
+    queries = np.zeros((len(histories), space.dim), dtype=np.float32)
     for row, history in enumerate(histories):
         weights = history_weights(history, config)
         used = weights > 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -70,8 +71,12 @@ class Recommender:
         ]
         self.positions = item_positions(items)
         self.similarity_vectors = space.similarity_vectors()
-        self.item_vectors = space.index_vectors()
         self.histories = self._histories(interactions)
+
+    @cached_property
+    def item_vectors(self) -> np.ndarray:
+        """The indexed vectors, kept only when `describe` scores chosen items."""
+        return self.space.index_vectors()
 
     @classmethod
     def fit(

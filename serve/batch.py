@@ -17,12 +17,10 @@ from retrieval.artifacts import load_recommender
 from retrieval.recommender import Query, UnknownItemsError, UnknownUserError
 from serve import prompts
 from serve.config import RecsplainSettings
-from serve.explainer import Explainer, record
+from serve.explainer import Explainer, grounding_verifier, record
 from serve.explanation import ExplainTask, Explanation
 from serve.tasks import TaskFactory
 from serve.templates import template_explanation
-from serve.titles import CatalogTitles
-from serve.verifier import Verifier
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +135,8 @@ def run_batch(source: Path, out: Path, settings: RecsplainSettings) -> pl.DataFr
     tasks, errors = build_tasks(frame, factory)
     explainable = [i for i, task in enumerate(tasks) if task is not None]
     log.info("%d rows, %d explainable", frame.height, len(explainable))
-    verifier = Verifier(
-        CatalogTitles(zip(recommender.item_ids, recommender.titles, strict=True)),
-        prompts.FEW_SHOT_TITLES,
-        prompts.INSTRUCTION_PHRASES,
-        settings.explain.max_chars,
+    verifier = grounding_verifier(
+        zip(recommender.item_ids, recommender.titles, strict=True), settings.explain.max_chars
     )
     explainer = Explainer(verifier, settings.explain)
     users = frame["user_id"].to_list()

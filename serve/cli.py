@@ -237,9 +237,9 @@ def explain_batch_command(
     """Explain a table of (user_id, item_id) pairs with vLLM's offline engine."""
     from retrieval.artifacts import ArtifactError
     from serve.batch import run_batch
-    from serve.config import CONFIG_FILE, RecsplainSettings, app_args, serve_config
+    from serve.config import CONFIG_FILE, load_settings
 
-    settings = RecsplainSettings(**app_args(serve_config(config or CONFIG_FILE)))
+    settings = load_settings(config or CONFIG_FILE)
     try:
         result = run_batch(input_path, out, settings)
     except (FileNotFoundError, ValueError, ArtifactError) as exc:

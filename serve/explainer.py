@@ -9,18 +9,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from serve import metrics, prompts
 from serve.config import ExplainSettings
 from serve.explanation import ExplainTask, Explanation, Fact
 from serve.templates import template_explanation
+from serve.titles import CatalogTitles
 from serve.verifier import Verifier
 
 log = logging.getLogger(__name__)
 
 # (messages, JSON schema) -> the model's raw text
 Generate = Callable[[list[dict[str, str]], dict], Awaitable[str]]
+
+
+def grounding_verifier(catalog: Iterable[tuple[str, str]], max_chars: int = 300) -> Verifier:
+    """The verifier for these prompts: the catalog's titles, the few-shot titles that must not
+    leak, and the instructions that must not be echoed."""
+    return Verifier(
+        CatalogTitles(catalog), prompts.FEW_SHOT_TITLES, prompts.INSTRUCTION_PHRASES, max_chars
+    )
 
 
 class Explainer:

@@ -23,7 +23,7 @@ from ray.serve.handle import DeploymentHandle
 from ray.serve.llm.ingress import OpenAiIngress
 from ray.serve.llm.openai_api_models import ChatCompletionRequest, ErrorResponse
 
-from serve import metrics, prompts
+from serve import metrics
 from serve.api import (
     ApiError,
     CatalogItem,
@@ -33,12 +33,10 @@ from serve.api import (
     install_error_handlers,
 )
 from serve.config import RecsplainSettings
-from serve.explainer import Explainer
+from serve.explainer import Explainer, grounding_verifier
 from serve.explanation import Explanation
 from serve.middleware import BearerToken, BodyLimit, RequestMetrics
 from serve.retriever import RetrievalRequest, RetrievalResult
-from serve.titles import CatalogTitles
-from serve.verifier import Verifier
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +101,8 @@ class RecsplainIngress(OpenAiIngress):
         self.llm_stream = self.llm.options(stream=True)
         self.retriever = retriever
         app.state.max_body_bytes = self.settings.api.max_body_bytes
-        titles = CatalogTitles(await retriever.titles.remote())
-        verifier = Verifier(
-            titles,
-            prompts.FEW_SHOT_TITLES,
-            prompts.INSTRUCTION_PHRASES,
-            self.settings.explain.max_chars,
+        verifier = grounding_verifier(
+            await retriever.titles.remote(), self.settings.explain.max_chars
         )
         self.explainer = Explainer(verifier, self.settings.explain, self._generate)
         self.retriever_info = await retriever.info.remote()

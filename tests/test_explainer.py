@@ -11,10 +11,8 @@ import pytest
 
 from serve import prompts
 from serve.config import ExplainSettings
-from serve.explainer import Explainer
+from serve.explainer import Explainer, grounding_verifier
 from serve.explanation import ExplainTask, Fact
-from serve.titles import CatalogTitles
-from serve.verifier import Verifier
 
 HEAT = Fact("6", "Heat (1995)", ("Action", "Crime", "Thriller"), rating=5.0, similarity=0.8)
 RONIN = Fact("2058", "Ronin (1998)", ("Action", "Crime", "Thriller"))
@@ -37,8 +35,8 @@ def explainer(answers, settings=None) -> tuple[Explainer, list]:
             raise answer
         return answer
 
-    titles = CatalogTitles([("6", HEAT.title), ("2058", RONIN.title), ("1", "Toy Story (1995)")])
-    verifier = Verifier(titles, prompts.FEW_SHOT_TITLES, prompts.INSTRUCTION_PHRASES)
+    catalog = [("6", HEAT.title), ("2058", RONIN.title), ("1", "Toy Story (1995)")]
+    verifier = grounding_verifier(catalog)
     return Explainer(verifier, settings or ExplainSettings(), generate), calls
 
 
