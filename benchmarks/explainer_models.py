@@ -1,16 +1,20 @@
-"""Which small model explains better on CPU: the share of verified LLM explanations and speed.
+"""Which model should `make serve` default to: verified LLM explanations per minute and LLM share.
 
-Each model runs the same tasks (the top-2 recommendations of the first N users) through the
-batch pipeline (vLLM offline engine, verifier, one strict retry, templates), each in its own
-process so that only one engine lives at a time.
+Each model explains the top-k of N users, one user at a time (concurrency 1, as a user of the
+demo sees it), through the server's own policy (prompts, verifier, strict retry, templates) on
+vLLM's async engine with the configured engine settings (`dtype: auto` resolved for this CPU).
+The cache is off, so every user costs what a cold request costs. Each model runs in its own
+process, one engine at a time.
 
     python -m benchmarks.explainer_models --model models/SmolLM2-135M-Instruct \\
-        --model models/Qwen2.5-Coder-0.5B-Instruct --users 20 --json out.json
+        --model models/Qwen2.5-Coder-0.5B-Instruct --users 10 --k 3 --json out.json
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,39 +25,62 @@ from typing import Annotated
 
 import typer
 
+from serve.hardware import cpu_info
+
 app = typer.Typer(add_completion=False)
 
 
-def measure(model: str, users: int) -> dict:
+def measure(model: str, users: int, k: int, language: str) -> dict:
     from retrieval.artifacts import load_recommender
-    from retrieval.recommender import Query
-    from serve.batch import OfflineEngine, explain_tasks
     from serve.config import load_settings
-    from serve.explainer import Explainer, grounding_verifier
-    from serve.tasks import TaskFactory
+    from serve.explain.batch import AsyncEngine, offline_policy, top_k_tasks
+    from serve.explain.tasks import TaskFactory
 
     settings = load_settings()
     settings.llm.model_source = model
-    recommender, _ = load_recommender(settings.artifacts_path())
+    settings.explain.cache_size = 0
+    recommender, manifest = load_recommender(settings.artifacts_path())
     factory = TaskFactory(recommender)
-    tasks, owners = [], []
-    for user in list(recommender.histories)[:users]:
-        for rec in recommender.recommend([Query(recommender.user_history(user))], 2)[0]:
-            tasks.append(factory.task(rec, "en"))
-            owners.append(user)
-    verifier = grounding_verifier(zip(recommender.item_ids, recommender.titles, strict=True))
-    engine = OfflineEngine(settings)
-    start = time.perf_counter()
-    explanations = explain_tasks(tasks, owners, Explainer(verifier, settings.explain), engine)
-    seconds = time.perf_counter() - start
-    sources = Counter(e.source for e in explanations)
+    engine = AsyncEngine(settings)
+    policy = offline_policy(settings, recommender, manifest, engine)
+    policy.cache.size = 0  # every user is a cold request
+
+    async def one_user(tasks) -> tuple[list, float, float]:
+        start = time.perf_counter()
+        first = None
+        explanations = []
+        async for _, explanation in policy.explain_all(tasks, deadline_s=600):
+            first = first or time.perf_counter() - start
+            explanations.append(explanation)
+        return explanations, first, time.perf_counter() - start
+
+    async def all_users() -> list:
+        # One warm-up user, not counted: it pays for compiling the grammar and warming caches.
+        await one_user(top_k_tasks(recommender, factory, k, language, 1))
+        user_tasks = top_k_tasks(recommender, factory, k, language, users + 1)[k:]
+        return [await one_user(user_tasks[i : i + k]) for i in range(0, len(user_tasks), k)]
+
+    try:
+        start = time.perf_counter()
+        results = asyncio.run(all_users())
+        seconds = time.perf_counter() - start
+    finally:
+        engine.shutdown()
+    explanations = [e for found, _, _ in results for e in found]
+    llm = sum(e.source == "llm" for e in explanations)
     return {
         "model": model,
+        "dtype": engine.dtype,
+        "users": users,
+        "k": k,
+        "language": language,
         "explanations": len(explanations),
-        "llm_share": sources["llm"] / len(explanations),
-        "seconds": round(seconds, 2),
-        "output_tokens": engine.output_tokens,
+        "llm_share": round(llm / len(explanations), 3),
+        "verified_llm_per_minute": round(60 * llm / seconds, 2),
+        "seconds_per_request_p50": round(statistics.median(r[2] for r in results), 2),
+        "first_explanation_s_p50": round(statistics.median(r[1] for r in results), 2),
         "output_tokens_per_s": round(engine.output_tokens / seconds, 1),
+        "template_reasons": dict(Counter(str(e.reason) for e in explanations if e.reason)),
         "examples": [e.text for e in explanations if e.source == "llm"][:5],
     }
 
@@ -61,25 +88,29 @@ def measure(model: str, users: int) -> dict:
 @app.command()
 def main(
     model: Annotated[list[str], typer.Option(help="model folder or id; repeat to compare")],
-    users: int = 20,
+    users: int = 10,
+    k: int = 3,
+    language: str = "en",
     json_path: Annotated[Path | None, typer.Option("--json")] = None,
     one: Annotated[Path | None, typer.Option(hidden=True, help="measure one model into")] = None,
 ) -> None:
     if one:
-        one.write_text(json.dumps(measure(model[0], users)))
+        one.write_text(json.dumps(measure(model[0], users, k, language)))
         return
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for index, name in enumerate(model):
             result = Path(scratch) / f"{index}.json"
             command = [sys.executable, "-m", "benchmarks.explainer_models", "--one", str(result)]
-            command += ["--model", name, "--users", str(users)]
+            command += ["--model", name, "--users", str(users), "--k", str(k)]
+            command += ["--language", language]
             subprocess.run(command, check=True)
             rows.append(json.loads(result.read_text()))
             print(json.dumps(rows[-1], indent=2))
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps({"users": users, "models": rows}, indent=2) + "\n")
+        report = {"cpu": cpu_info().as_dict(), "users": users, "k": k, "models": rows}
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from serve.languages import LANGUAGES
+from serve.explain.explanation import TemplateReason
+from serve.explain.languages import LANGUAGES
 
 Language = Literal[tuple(LANGUAGES)]  # type: ignore[valid-type]
 
@@ -63,6 +64,10 @@ class ExplanationOut(BaseModel):
     cited_item_ids: list[str]
     source: Literal["llm", "template"]
     language: str
+    reason: TemplateReason | None = Field(
+        None, description="why a template stands in for the LLM; null for LLM text"
+    )
+    cached: bool = Field(False, description="served from the explanation cache")
 
 
 class ItemOut(BaseModel):

@@ -19,6 +19,7 @@ from ray.serve.llm.ingress import make_fastapi_ingress
 
 from serve.config import APP_NAME, RecsplainSettings
 from serve.ingress import ENDPOINTS, RecsplainIngress, app
+from serve.llm_server import RecsplainLLMServer
 from serve.retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,15 @@ def build_app(args: dict):
     """Build the application from the `args` of serve/config.yaml (env overrides applied)."""
     settings = RecsplainSettings(**args)
     config = llm_config(settings)
-    llm = build_llm_deployment(config)
+    llm = build_llm_deployment(
+        config,
+        deployment_cls=RecsplainLLMServer,
+        bind_kwargs={
+            "accelerator": settings.llm.accelerator,
+            "cpu_threads_bind": settings.llm.cpu_threads_bind,
+            "cpu_reserved_cores": settings.llm.cpu_reserved_cores,
+        },
+    )
     retriever = (
         serve.deployment(Retriever)
         .options(name="Retriever", **settings.deployments.retriever.serve_options())

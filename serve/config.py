@@ -73,8 +73,18 @@ class LLMSettings(_Strict):
             "max_num_seqs": 64,
             "enable_prefix_caching": True,
             "gpu_memory_utilization": 0.3,
-            "dtype": "bfloat16",
+            "dtype": "auto",
         }
+    )
+    cpu_threads_bind: str = Field(
+        "auto",
+        description="VLLM_CPU_OMP_THREADS_BIND for the CPU engine: 'auto', 'all' or a core list",
+    )
+    cpu_reserved_cores: int | None = Field(
+        None, ge=0, description="VLLM_CPU_NUM_OF_RESERVED_CPU; None keeps vLLM's default"
+    )
+    load_poll_s: float = Field(
+        1.0, gt=0, description="how often the ingress reads the engine's queue for admission"
     )
 
     def resolved_source(self) -> str:
@@ -90,6 +100,19 @@ class ExplainSettings(_Strict):
     deadline_s: float = Field(30.0, gt=0, description="per request; late items get templates")
     retry: bool = True
     few_shot: bool = True
+    max_llm_calls_per_request: int = Field(
+        10, ge=0, description="items past this rank get templates (reason: capped)"
+    )
+    admission: bool = Field(
+        True, description="start no LLM call that the queue says cannot finish in the budget"
+    )
+    expected_call_s: float = Field(
+        5.0, gt=0, description="service time assumed for one LLM call until one is measured"
+    )
+    cache_size: int = Field(20_000, ge=0, description="explanations kept per ingress replica")
+    cache_file: Path | None = Field(
+        None, description="precomputed explanations (`recsplain explain-batch --precompute`)"
+    )
 
 
 class ApiSettings(_Strict):
@@ -122,8 +145,13 @@ class RecsplainSettings(BaseSettings):
         # The environment wins over the YAML args, so Kubernetes can override a baked-in file.
         return env_settings, init_settings
 
+    @staticmethod
+    def resolve(path: Path) -> Path:
+        """Relative paths in the config are relative to the project root."""
+        return path if path.is_absolute() else PROJECT_ROOT / path
+
     def artifacts_path(self) -> Path:
-        return self.artifacts if self.artifacts.is_absolute() else PROJECT_ROOT / self.artifacts
+        return self.resolve(self.artifacts)
 
 
 def serve_config(path: Path = CONFIG_FILE) -> dict[str, Any]:

@@ -27,16 +27,20 @@ from serve import metrics
 from serve.api import (
     ApiError,
     CatalogItem,
+    ExplanationOut,
     RecommendationRequest,
     RecommendationResponse,
     error_body,
     install_error_handlers,
 )
 from serve.config import RecsplainSettings
-from serve.explainer import Explainer, grounding_verifier
-from serve.explanation import Explanation
+from serve.explain import prompts
+from serve.explain.admission import Admission
+from serve.explain.cache import ExplanationCache, Namespace
+from serve.explain.explanation import Explanation
+from serve.explain.policy import ExplanationPolicy, grounding_verifier
 from serve.middleware import BearerToken, BodyLimit, RequestMetrics
-from serve.retriever import RetrievalRequest, RetrievalResult
+from serve.retriever import RetrievalFailure, RetrievalRequest, RetrievalResult
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +85,18 @@ def _sse(event: str, data: dict) -> str:
 
 
 def _explanation_json(explanation: Explanation) -> dict:
-    body = asdict(explanation)
-    body["cited_item_ids"] = list(explanation.cited_item_ids)
-    return body
+    return ExplanationOut.model_validate(asdict(explanation)).model_dump(mode="json")
+
+
+# How a retriever failure reads to the client.
+FAILURES = {
+    RetrievalFailure.UNKNOWN_USER: (
+        404,
+        "unknown_user",
+        "user_id {user_id!r} is not known; send `history` (a list of liked item ids) instead",
+    ),
+    RetrievalFailure.UNKNOWN_ITEMS: (422, "unknown_items", "history: unknown item ids {item_ids}"),
+}
 
 
 class RecsplainIngress(OpenAiIngress):
@@ -101,11 +114,43 @@ class RecsplainIngress(OpenAiIngress):
         self.llm_stream = self.llm.options(stream=True)
         self.retriever = retriever
         app.state.max_body_bytes = self.settings.api.max_body_bytes
-        verifier = grounding_verifier(
-            await retriever.titles.remote(), self.settings.explain.max_chars
-        )
-        self.explainer = Explainer(verifier, self.settings.explain, self._generate)
+        explain = self.settings.explain
+        verifier = grounding_verifier(await retriever.titles.remote(), explain.max_chars)
         self.retriever_info = await retriever.info.remote()
+        self.llm_info = await self.llm.engine_info.remote()
+        cache = ExplanationCache(
+            Namespace(
+                self.settings.llm.model_source,
+                prompts.prompt_version(explain.few_shot),
+                self.retriever_info["data_hash"],
+            ),
+            explain.cache_size,
+        )
+        if explain.cache_file is not None:
+            cache_file = self.settings.resolve(explain.cache_file)
+            if cache_file.is_file():
+                cache.load(cache_file)
+            else:
+                log.warning("no precomputed explanations at %s; starting cold", cache_file)
+        self.admission = Admission(
+            explain.expected_call_s, explain.max_llm_calls_per_request, explain.admission
+        )
+        self.policy = ExplanationPolicy(verifier, explain, self._generate, cache, self.admission)
+        self._load_poller = asyncio.create_task(self._poll_engine_load())
+
+    async def _poll_engine_load(self) -> None:
+        """Keep admission control's view of the engine's queue fresh."""
+        while True:
+            try:
+                load = await asyncio.wait_for(
+                    self.llm.engine_load.remote(), timeout=max(5.0, self.settings.llm.load_poll_s)
+                )
+                self.admission.engine_queue = load["unfinished_requests"]
+            except Exception as exc:  # the engine restarting must not stop the poller
+                log.debug("engine load poll failed: %s: %s", type(exc).__name__, exc)
+            metrics.LLM_QUEUE.set(self.admission.queue())
+            metrics.LLM_THROUGHPUT.set(self.admission.throughput)
+            await asyncio.sleep(self.settings.llm.load_poll_s)
 
     async def _generate(self, messages: list[dict], schema: dict) -> str:
         request = ChatCompletionRequest(
@@ -120,13 +165,19 @@ class RecsplainIngress(OpenAiIngress):
             },
         )
         start = time.perf_counter()
+        response = self.llm_stream.chat.remote(request)
         try:
-            async for response in self.llm_stream.chat.remote(request):
-                if isinstance(response, list):
-                    response = response[0]
-                if isinstance(response, ErrorResponse):
-                    raise RuntimeError(response.error.message)
-                return response.choices[0].message.content or ""
+            async for chunk in response:
+                if isinstance(chunk, list):
+                    chunk = chunk[0]
+                if isinstance(chunk, ErrorResponse):
+                    raise RuntimeError(chunk.error.message)
+                return chunk.choices[0].message.content or ""
+        except asyncio.CancelledError:
+            # Cancelling the local await leaves the replica generating; this aborts the request
+            # inside the engine (Ray cancels the replica's task, vLLM aborts the sequence).
+            response.cancel()
+            raise
         except BackPressureError:
             metrics.QUEUE_REJECTIONS.labels(deployment="llm").inc()
             raise
@@ -152,8 +203,9 @@ class RecsplainIngress(OpenAiIngress):
                 "the retriever queue is full; retry later",
                 {"Retry-After": str(self.settings.api.retry_after_s)},
             ) from None
-        if result.error:
-            raise ApiError(*result.error)
+        if result.failure is not None:
+            status, code, message = FAILURES[result.failure]
+            raise ApiError(status, code, message.format(**result.failure_details))
         return result
 
     async def recommendations(self, body: RecommendationRequest, request: Request) -> Response:
@@ -168,12 +220,10 @@ class RecsplainIngress(OpenAiIngress):
             "request_id": uuid.uuid4().hex,
             "user_id": body.user_id,
             "retriever": self.retriever_info,
-            "llm": {"model": self.model_id},
+            "llm": {"model": self.model_id, "dtype": self.llm_info["dtype"]},
         }
         wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
-        explanations = (
-            self.explainer.explain_all(result.tasks, deadline_s) if body.explain else None
-        )
+        explanations = self.policy.explain_all(result.tasks, deadline_s) if body.explain else None
         if wants_stream:
             return StreamingResponse(
                 self._events(head, result, explanations, start, retrieved),
@@ -184,7 +234,10 @@ class RecsplainIngress(OpenAiIngress):
         if explanations is not None:
             async for index, explanation in explanations:
                 items[index]["explanation"] = _explanation_json(explanation)
-        return JSONResponse({**head, "items": items, "timings_ms": self._timings(start, retrieved)})
+        response = RecommendationResponse.model_validate(
+            {**head, "items": items, "timings_ms": self._timings(start, retrieved)}
+        )
+        return JSONResponse(response.model_dump(mode="json"))
 
     async def _events(
         self,
@@ -242,7 +295,19 @@ class RecsplainIngress(OpenAiIngress):
                 {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
             )
         return JSONResponse(
-            {"status": "ok", "retriever": self.retriever_info, "llm": {"model": self.model_id}}
+            {
+                "status": "ok",
+                "retriever": self.retriever_info,
+                "llm": {"model": self.model_id, **self.llm_info},
+                "explanation_cache": {
+                    "entries": len(self.policy.cache),
+                    "size": self.policy.cache.size,
+                },
+                "admission": {
+                    "queue": self.admission.queue(),
+                    "calls_per_second": round(self.admission.throughput, 3),
+                },
+            }
         )
 
     async def prometheus(self) -> Response:

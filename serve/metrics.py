@@ -6,7 +6,7 @@ metrics agent on every node; the Kubernetes PodMonitor scrapes both.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -24,4 +24,23 @@ DEADLINE_MISSES = Counter(
 )
 QUEUE_REJECTIONS = Counter(
     "recsplain_queue_rejections", "Requests refused because a queue was full", ["deployment"]
+)
+TEMPLATE_REASONS = Counter(
+    "recsplain_template_reasons", "Template explanations by why the LLM text is missing", ["reason"]
+)
+CACHE_LOOKUPS = Counter(
+    "recsplain_explanation_cache",
+    "Explanation cache lookups: hit, miss (a new LLM call) or shared (joined one in flight)",
+    ["result"],
+)
+EXPLANATIONS_CACHED = Counter(
+    "recsplain_explanations_cached", "Explanations served from the explanation cache"
+)
+LLM_CALLS_CANCELLED = Counter(
+    "recsplain_llm_calls_cancelled",
+    "LLM calls abandoned (deadline, client gone) and aborted in the engine",
+)
+LLM_QUEUE = Gauge("recsplain_llm_queue", "LLM calls in flight or waiting, as admission sees it")
+LLM_THROUGHPUT = Gauge(
+    "recsplain_llm_calls_per_second", "The LLM's measured throughput, as admission estimates it"
 )

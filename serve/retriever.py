@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ray import serve
 
 from retrieval.artifacts import load_recommender
 from retrieval.recommender import Query, Recommendation, UnknownItemsError, UnknownUserError
-from serve.explanation import ExplainTask
-from serve.tasks import TaskFactory
+from serve.explain.explanation import ExplainTask
+from serve.explain.tasks import TaskFactory
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +26,21 @@ class RetrievalRequest:
     language: str = "en"
 
 
+class RetrievalFailure(StrEnum):
+    """Why a request cannot be answered; the ingress decides how that reads over HTTP."""
+
+    UNKNOWN_USER = "unknown_user"
+    UNKNOWN_ITEMS = "unknown_items"
+
+
 @dataclass
 class RetrievalResult:
-    """Items as the API shows them, one ExplainTask per item; or an error for the client."""
+    """Items as the API shows them, one ExplainTask per item; or why there are none."""
 
     items: list[dict] = field(default_factory=list)
     tasks: list[ExplainTask] = field(default_factory=list)
-    error: tuple[int, str, str] | None = None  # (HTTP status, code, message)
+    failure: RetrievalFailure | None = None
+    failure_details: dict = field(default_factory=dict)
 
 
 class Retriever:
@@ -72,16 +81,13 @@ class Retriever:
                 queries.setdefault(request.k, []).append((index, self._query(request)))
             except UnknownUserError:
                 results[index] = RetrievalResult(
-                    error=(
-                        404,
-                        "unknown_user",
-                        f"user_id {request.user_id!r} is not known; "
-                        "send `history` (a list of liked item ids) instead",
-                    )
+                    failure=RetrievalFailure.UNKNOWN_USER,
+                    failure_details={"user_id": request.user_id},
                 )
             except UnknownItemsError as exc:
                 results[index] = RetrievalResult(
-                    error=(422, "unknown_items", f"history: unknown item ids {exc.item_ids}")
+                    failure=RetrievalFailure.UNKNOWN_ITEMS,
+                    failure_details={"item_ids": exc.item_ids},
                 )
         for k, batch in queries.items():
             found = self.recommender.recommend([query for _, query in batch], k)

@@ -125,7 +125,7 @@ def test_retriever_scales_up_under_load_and_back_down(service, injected_artifact
         )
         assert 1 < max_running <= MAX_REPLICAS
 
-        failures = [r for r in results if not isinstance(r, RetrievalResult) or r.error]
+        failures = [r for r in results if not isinstance(r, RetrievalResult) or r.failure]
         assert results and not failures, f"{len(failures)} of {len(results)} failed: {failures[:3]}"
         assert all(len(r.items) == K for r in results)
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from serve.explanation import ExplainTask, Explanation, Fact
-from serve.languages import LANGUAGES
-from serve.titles import CatalogTitles
-from serve.verifier import is_unsafe
+from serve.explain.explanation import ExplainTask, Explanation, Fact, TemplateReason
+from serve.explain.languages import LANGUAGES
+from serve.explain.titles import CatalogTitles
+from serve.explain.verifier import is_unsafe
 
 MAX_LABELS = 3
 
@@ -71,9 +71,12 @@ _WORDINGS: dict[str, _Wording] = {
 }
 
 
-def template_explanation(task: ExplainTask) -> Explanation:
+def template_explanation(
+    task: ExplainTask, reason: TemplateReason = TemplateReason.REJECTED
+) -> Explanation:
     """A deterministic explanation of `task` in `task.language` from its first safe evidence
-    item: "Because you rated Heat (1995) 5/5 and both have Crime and Thriller in common."."""
+    item: "Because you rated Heat (1995) 5/5 and both have Crime and Thriller in common."; it
+    carries `reason`, why no LLM text is shown."""
     wording = _WORDINGS.get(task.language)
     if wording is None:
         raise ValueError(
@@ -81,11 +84,11 @@ def template_explanation(task: ExplainTask) -> Explanation:
         )
     fact = next((fact for fact in task.evidence if not is_unsafe(fact.title)), None)
     if fact is None:
-        return Explanation(wording.generic, (), "template", task.language)
+        return Explanation(wording.generic, (), "template", task.language, reason)
     labels = [label for label in task.shared_tags if not is_unsafe(label)][:MAX_LABELS]
     ending = wording.shared.format(labels=_listing(labels, wording)) if labels else wording.similar
     text = _opening(fact, wording) + ending
-    return Explanation(text, (fact.item_id,), "template", task.language)
+    return Explanation(text, (fact.item_id,), "template", task.language, reason)
 
 
 def _opening(fact: Fact, wording: _Wording) -> str:

@@ -1,7 +1,8 @@
 """Accepting or rejecting what the LLM wrote: an explanation is shown only when it is well formed,
 in the language asked for, and says nothing the evidence does not support.
 
-Tiny models parrot, invent ("directed by Christopher Nolan"), misquote ratings, leak few-shot
+Tiny models parrot, invent ("directed by Christopher Nolan"), misquote ratings, pin a rating on
+the wrong title, talk of the recommended item as if the user had already seen it, leak few-shot
 titles, echo their instructions and obey instructions hidden in catalog text. Each rule below
 catches one of those lexically and deterministically; a rejected explanation is replaced by a
 template, so a false rejection costs some fluency and a false acceptance costs trust.
@@ -14,9 +15,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from serve.explanation import ExplainTask
-from serve.languages import EVERYDAY_WORDS, FUNCTION_WORDS, looks_like
-from serve.titles import CatalogTitles, Mention, Token, tokenize, words_of
+from serve.explain.explanation import ExplainTask
+from serve.explain.languages import EVERYDAY_WORDS, FUNCTION_WORDS, looks_like
+from serve.explain.titles import CatalogTitles, Mention, Token, tokenize, words_of
 
 # An instruction echo is this many consecutive words of an instruction; a text that says this
 # many words twice is looping.
@@ -88,6 +89,74 @@ _RATING_PATTERNS = (
     ),
 )
 
+# Roles: the evidence is what the user rated; the recommended item is what they have not seen.
+# A rating belongs to the title just before it in its sentence ("You gave Heat 4/5", "Heat, which
+# you rated 4/5"), or to the title a preposition ties it to ("4/5 for Heat", "5/5 à Heat").
+_SENTENCE_END = re.compile(r"[.!?;](?=\s|$)")
+_RATED_TITLE_AFTER = re.compile(
+    r"\s*(?:(?:ratings?|stars?|sterne?n?|étoiles?|estrellas?)\s+)?"
+    r"(?:for|to|of|on|für|an|à|pour|a|para)\s+"
+    r"(?:(?:the|le|la|el)\s+(?:film|movie|película)\s+)?[\"'“„«\u2018*]?",
+    re.IGNORECASE,
+)
+# Where a clause ends, for what is said of a title: punctuation ("4,5" and "4.5" go on), and in
+# German, where the verb comes last, the conjunctions that start the next clause.
+_CLAUSE_END = re.compile(
+    r"[,;:.!?](?=\s|$)|\b(?:und|oder|aber|denn|sondern|doch|weil|da|dass|wenn)\b",
+    re.IGNORECASE,
+)
+_NEGATIONS = frozenset(
+    words_of("not never nicht nie niemals kein keine keinen pas jamais no nunca jamás")
+)
+_QUOTE_OPEN = r"\s*[\"'“„«\u2018*]?\s*"
+# A title's mention ends at its last word or at its year's last digit: ")" may follow.
+_QUOTE_CLOSE = r"\)?\s*[\"'”“»\u2019*]?"
+# "you liked <title>", "vous avez vu <title>", "te gustó <title>": the title is what was seen.
+_SEEN_BEFORE_TITLE = re.compile(
+    r"(?:"
+    r"\byou(?:\s+have|['\u2019]ve)?(?:\s+(?:already|also|really|truly|once|just|both))*\s+"
+    r"(?:rated|liked|loved|enjoyed|watched|saw|seen|gave|adored|appreciated|viewed|rewatched"
+    r"|like|love|enjoy)"
+    r"(?:\s+(?:watching|seeing))?(?:\s+(?:the|this)\s+(?:film|movie|title))?"
+    r"|\b(?:vous\s+avez|tu\s+as|vous\s+aviez|tu\s+avais)(?:\s+(?:déjà|beaucoup|vraiment|bien))*\s+"
+    r"(?:aim|ador|appréci|apprec|not|évalu|evalu|regard|visionn)[ée]e?s?"
+    r"(?:\s+(?:le|ce)\s+film)?"
+    r"|\b(?:vous\s+avez|tu\s+as|vous\s+aviez|tu\s+avais)(?:\s+déjà)?\s+vue?s?"
+    r"|\b(?:vous\s+aimez|tu\s+aimes|vous\s+adorez|tu\s+adores)"
+    r"|(?<!\bno\s)(?<!\bnunca\s)\b(?:"
+    r"te\s+(?:gust[óo]|gustaron|encant[óo]|encantaron|gusta|encanta)"
+    r"|(?:ya\s+)?(?:viste|valoraste|calificaste|puntuaste|disfrutaste|amaste|votaste)"
+    r"|has\s+(?:visto|valorado|calificado|disfrutado|puntuado))"
+    r"(?:\s+(?:mucho|tanto|ya))?(?:\s+(?:la\s+película|el\s+film))?"
+    r")" + _QUOTE_OPEN + r"$",
+    re.IGNORECASE,
+)
+# "<title>, which you rated", "<title>, que vous avez aimé", "<title> te gustó", "<title> vous a
+# plu": the title is what was seen.
+_SEEN_AFTER_TITLE = re.compile(
+    _QUOTE_CLOSE + r"\s*[,(]?\s*(?:"
+    r"(?:which|that)\s+you(?:\s+have|['\u2019]ve)?(?:\s+(?:already|also|really))*\s+"
+    r"(?:rated|liked|loved|enjoyed|watched|saw|seen|gave|adored|appreciated|viewed)\b"
+    r"|(?:que\s+|qu['\u2019]\s*)(?:vous\s+avez|tu\s+as)(?:\s+(?:déjà|beaucoup|vraiment|bien))*\s+"
+    r"(?:(?:aim|ador|appréci|apprec|not|évalu|evalu|regard|visionn)[ée]|vu)"
+    r"|(?:vous|t['\u2019])\s*a\s+(?:(?:beaucoup|tant|vraiment|déjà)\s+)?plu\b"
+    r"|que\s+(?:ya\s+)?(?:viste|valoraste|calificaste|puntuaste|disfrutaste|amaste|has\s+visto"
+    r"|te\s+gust[óo]|te\s+encant[óo])\b"
+    r"|te\s+(?:gust[óo]|gustaron|encant[óo]|encantaron)\b"
+    r")",
+    re.IGNORECASE,
+)
+# German puts the verb last: "Weil du <title> gesehen hast", "Du hast <title> bewertet",
+# "<title> hat dir gefallen", "weil dir <title> gefiel".
+_DE_PARTICIPLES = frozenset(
+    words_of(
+        "bewertet benotet gesehen angesehen angeschaut geschaut geguckt gemocht geliebt genossen "
+        "gefallen"
+    )
+)
+_DE_AUXILIARIES = frozenset(words_of("hast hat haben habt hattest hatte hatten"))
+_DE_PRETERITES = frozenset(words_of("mochtest mochten mochtet gefiel gefielen liebtest sahst"))
+
 
 def is_unsafe(text: str) -> bool:
     """Whether catalog text reads like an instruction to the model (a prompt injection)."""
@@ -114,6 +183,9 @@ class _Evidence:
     vocabulary: frozenset[str]
     forbidden_words: frozenset[str]
     ratings: tuple[float, ...]
+    # Each evidence item's own rating (None when unrated), to check whom a rating is pinned on.
+    rating_of: dict[str, float | None]
+    recommended_id: str
     allowed_ids: frozenset[str]
     titles: CatalogTitles
 
@@ -143,6 +215,8 @@ class _Evidence:
             vocabulary=frozenset(word for text in phrases for word in words_of(text)),
             forbidden_words=frozenset(forbidden - FUNCTION_WORDS),
             ratings=tuple(f.rating for f in task.evidence if f.rating is not None),
+            rating_of={f.item_id: f.rating for f in task.evidence},
+            recommended_id=task.recommended.item_id,
             allowed_ids=frozenset(f.item_id for f in facts),
             titles=CatalogTitles((f.item_id, f.title) for f in facts),
         )
@@ -205,6 +279,7 @@ class Verifier:
             ("no_evidence_cited" if not cited else None)
             or _invented_entity(reading, evidence)
             or _wrong_rating(reading, evidence)
+            or _recommended_as_seen(reading, evidence)
         )
         if reason:
             return Verdict(False, reason, text)
@@ -317,8 +392,10 @@ def _invented_entity(reading: _Reading, evidence: _Evidence) -> str | None:
 
 
 def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
-    """A rating the text quotes that no evidence item has; title words are not ratings
-    ("12 Monkeys")."""
+    """A rating the text quotes that no evidence item has ("wrong_rating"), or that it pins on a
+    title whose rating it is not: the recommended item, which the user has not rated, or another
+    evidence item ("misattributed_rating"). Title words are not ratings ("12 Monkeys"). A
+    rating tied to no title ("you rated it 5/5") need only be one the evidence has."""
     masked = list(reading.text)
     for mention in (*reading.catalog_mentions, *reading.task_mentions):
         masked[mention.start : mention.end] = " " * (mention.end - mention.start)
@@ -332,9 +409,79 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
             value = _number(match.group(1))
             if pattern.groups > 1 and _number(match.group(2)) == 10:
                 value /= 2
-            if not any(abs(value - rating) < 1e-6 for rating in evidence.ratings):
+            if not any(_same(value, rating) for rating in evidence.ratings):
                 return "wrong_rating"
+            mention = _rated_mention(reading.task_mentions, text, match.start(), match.end())
+            if mention is not None and not any(
+                _same(value, evidence.rating_of.get(item_id)) for item_id in mention.item_ids
+            ):
+                return "misattributed_rating"
     return None
+
+
+def _same(value: float, rating: float | None) -> bool:
+    return rating is not None and abs(value - rating) < 1e-6
+
+
+def _rated_mention(mentions: list[Mention], text: str, start: int, end: int) -> Mention | None:
+    """The title the rating at `start:end` of `text` belongs to: the one a preposition ties it
+    to ("4/5 for Heat"), else the nearest one before it in its sentence; None when neither."""
+    after = next((m for m in mentions if m.start >= end), None)
+    if after is not None and _RATED_TITLE_AFTER.fullmatch(text, end, after.start):
+        return after
+    before = next((m for m in reversed(mentions) if m.end <= start), None)
+    if before is not None and not _SENTENCE_END.search(text, before.end, start):
+        return before
+    return None
+
+
+def _recommended_as_seen(reading: _Reading, evidence: _Evidence) -> str | None:
+    """The recommended item spoken of as rated, watched or liked by the user ("since you liked
+    <it>", "Sie haben <it> gesehen", "<it>, que vous avez aimé"): it is recommended because the
+    user has not seen it, so such a sentence is false, whatever else it says. Only what is said
+    of the title in its own clause counts, and a negated clause ("noch nicht gesehen") does not."""
+    mentions = reading.task_mentions
+    text = reading.text
+    for index, mention in enumerate(mentions):
+        if mention.item_ids != {evidence.recommended_id}:
+            continue
+        previous_end = mentions[index - 1].end if index else 0
+        next_start = mentions[index + 1].start if index + 1 < len(mentions) else len(text)
+        before = _clause_tail(text[previous_end : mention.start])
+        after = text[mention.end : next_start]
+        if _negated(before) or _negated(_clause_head(after)):
+            continue
+        if _SEEN_BEFORE_TITLE.search(before) or _SEEN_AFTER_TITLE.match(after):
+            return "recommended_as_seen"
+        if _german_seen(before, _clause_head(after)):
+            return "recommended_as_seen"
+    return None
+
+
+def _clause_tail(text: str) -> str:
+    """The end of `text` after its last clause break: the words leading up to a title."""
+    breaks = list(_CLAUSE_END.finditer(text))
+    return text[breaks[-1].end() :] if breaks else text
+
+
+def _clause_head(text: str) -> str:
+    """The start of `text` up to its first clause break: the words that follow a title."""
+    found = _CLAUSE_END.search(text)
+    return text[: found.start()] if found else text
+
+
+def _negated(clause: str) -> bool:
+    return not _NEGATIONS.isdisjoint(words_of(clause))
+
+
+def _german_seen(before: str, after: str) -> bool:
+    """Whether a German clause says the title was seen: a past participle after the title with
+    a form of "haben" anywhere in the clause, or a past-tense verb of liking or seeing."""
+    before_words, after_words = set(words_of(before)), set(words_of(after))
+    if not _DE_PRETERITES.isdisjoint(before_words | after_words):
+        return True
+    has_participle = not _DE_PARTICIPLES.isdisjoint(after_words)
+    return has_participle and not _DE_AUXILIARIES.isdisjoint(before_words | after_words)
 
 
 def _number(text: str) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from retrieval.recommender import Recommendation, Recommender
-from serve.explanation import ExplainTask, Fact
+from serve.explain.explanation import ExplainTask, Fact
 
 
 class TaskFactory:

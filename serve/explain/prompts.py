@@ -1,18 +1,20 @@
 """Prompts for grounded explanations.
 
-Order matters for vLLM's prefix cache: every prompt for one user starts with the same system
-text, the same few-shot turns and the same history block (the union of the evidence of all k
-items), and only the last lines name the recommended item. Catalog text is data: it is delimited,
+Order matters for vLLM's prefix cache: every prompt, for every user, starts with the same system
+text and the same few-shot turns; only the last turn holds the task's own evidence and the
+recommended item. A prompt is therefore a function of the task alone (not of the user), which
+is what lets the explanation cache key on the evidence. Catalog text is data: it is delimited,
 stripped of markup, capped in length, and withheld when it reads like an instruction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
-from serve.explanation import ExplainTask, Fact
-from serve.languages import LANGUAGES
-from serve.verifier import is_unsafe
+from serve.explain.explanation import ExplainTask, Fact
+from serve.explain.languages import LANGUAGES
+from serve.explain.verifier import is_unsafe
 
 MAX_TITLE_CHARS = 120
 MAX_LABELS = 6
@@ -101,19 +103,17 @@ def recommended_block(recommended: Fact, closest: Fact, shared: tuple[str, ...])
     )
 
 
-def shared_history(tasks: list[ExplainTask]) -> list[Fact]:
-    """The union of all tasks' evidence, in first-seen order: one history block per user."""
-    seen: dict[str, Fact] = {}
-    for task in tasks:
-        for fact in task.evidence:
-            seen.setdefault(fact.item_id, fact)
-    return list(seen.values())
+def prompt_version(few_shot: bool = True) -> str:
+    """A short hash of everything fixed in a prompt: a cached explanation written under other
+    rules or examples is never served."""
+    fixed = repr((RULES, STRICT_RULES, FEW_SHOT if few_shot else None, MAX_TITLE_CHARS))
+    return hashlib.sha256(fixed.encode()).hexdigest()[:12]
 
 
 def messages(
-    task: ExplainTask, history: list[Fact], strict: bool = False, few_shot: bool = True
+    task: ExplainTask, strict: bool = False, few_shot: bool = True
 ) -> list[dict[str, str]]:
-    """Chat messages for one item: shared prefix first, the recommended item last."""
+    """Chat messages for one item: the prefix shared by all users first, the task last."""
     turns = [{"role": "system", "content": RULES.format(language=LANGUAGES[task.language])}]
     if few_shot:
         for example_history, recommended, closest, answer in FEW_SHOT:
@@ -130,7 +130,7 @@ def messages(
     turns.append(
         {
             "role": "user",
-            "content": history_block(history)
+            "content": history_block(list(task.evidence))
             + "\n"
             + recommended_block(task.recommended, task.evidence[0], task.shared_tags)
             # The stricter retry changes only the tail, so it still hits the prefix cache.

@@ -4,9 +4,21 @@ the prompt, the verifier and the template."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 Source = Literal["llm", "template"]
+
+
+class TemplateReason(StrEnum):
+    """Why a template stands in for the LLM: each one points an operator at a different fix."""
+
+    DEADLINE = "deadline"  # the LLM did not answer within the request's budget
+    OVERLOADED = "overloaded"  # admission control: the LLM's queue could not finish in time
+    CAPPED = "capped"  # beyond the LLM calls one request may start
+    REJECTED = "rejected"  # the verifier refused the LLM's answers
+    LLM_ERROR = "llm_error"  # the LLM call failed
+    NO_EVIDENCE = "no_evidence"  # nothing in the history to ground an explanation on
 
 
 @dataclass(frozen=True)
@@ -37,3 +49,5 @@ class Explanation:
     cited_item_ids: tuple[str, ...]
     source: Source
     language: str
+    reason: TemplateReason | None = None  # set exactly when source is "template"
+    cached: bool = False

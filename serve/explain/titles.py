@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from serve.languages import EVERYDAY_WORDS, FUNCTION_WORDS, fold
+from serve.explain.languages import EVERYDAY_WORDS, FUNCTION_WORDS, fold
 
 # A word, kept whole across apostrophes ("Schindler's", "L'Uomo"); "&" stands for "and".
 _APOSTROPHES = "'\u2019"

@@ -1,0 +1,80 @@
+"""Admission control: start no LLM call that cannot finish within the request's budget.
+
+A call that misses its deadline is wasted twice: the user gets a template anyway, and the engine
+spent time that later requests needed. So before starting calls, estimate when they would
+finish from the work already in the engine and its measured throughput.
+
+Throughput comes from Little's law: a call that took `d` seconds while on average `c` calls
+were in flight saw the engine complete `c / d` calls per second. `n` new calls on top of the
+`q` already queued then finish in about `(q + n) / throughput` seconds. The queue is the larger
+of this replica's own in-flight calls and the engine's unfinished requests (polled from the LLM
+deployment), so other replicas' and direct chat-completion traffic count too.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+# Weight of the newest throughput sample: a few calls are enough to follow a change of load.
+SMOOTHING = 0.3
+# Only plan to use this share of a budget: the estimate is an average, and a strict retry may
+# follow a rejected answer.
+BUDGET_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many of a request's calls may start, and why the others may not."""
+
+    admitted: int
+    capped: int  # beyond the per-request cap
+    overloaded: int  # would not finish within the budget
+
+
+class Admission:
+    def __init__(self, expected_call_s: float, max_calls_per_request: int, enabled: bool = True):
+        self.throughput = 1.0 / expected_call_s  # calls per second, until measured
+        self.max_calls_per_request = max_calls_per_request
+        self.enabled = enabled
+        self.in_flight = 0
+        self.engine_queue = 0  # unfinished requests the engine last reported
+        self._area = 0.0  # integral of in_flight over time, for the average concurrency
+        self._changed = time.monotonic()
+
+    def queue(self) -> int:
+        return max(self.in_flight, self.engine_queue)
+
+    def estimate_s(self, calls: int) -> float:
+        """Seconds until `calls` new calls would be done, on top of the current queue."""
+        return (self.queue() + calls) / self.throughput
+
+    def plan(self, calls: int, budget_s: float) -> Plan:
+        wanted = min(calls, self.max_calls_per_request)
+        capped = calls - wanted
+        if not self.enabled:
+            return Plan(wanted, capped, 0)
+        fits = math.floor(budget_s * BUDGET_SHARE * self.throughput) - self.queue()
+        admitted = max(0, min(wanted, fits))
+        return Plan(admitted, capped, wanted - admitted)
+
+    def started(self) -> float:
+        """Record a call's start; returns the token to give `finished`."""
+        self._advance()
+        self.in_flight += 1
+        return self._area
+
+    def finished(self, area_at_start: float, seconds: float, completed: bool = True) -> None:
+        """Record a call's end; only completed calls say how fast the engine is."""
+        self._advance()
+        self.in_flight -= 1
+        if completed and seconds > 0:
+            concurrency = max(1.0, (self._area - area_at_start) / seconds)
+            sample = concurrency / seconds
+            self.throughput = (1 - SMOOTHING) * self.throughput + SMOOTHING * sample
+
+    def _advance(self) -> None:
+        now = time.monotonic()
+        self._area += self.in_flight * (now - self._changed)
+        self._changed = now

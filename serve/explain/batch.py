@@ -1,0 +1,238 @@
+"""`recsplain explain-batch`: explanations offline, by the same policy as the server.
+
+Same evidence, prompts, verifier, templates and cache as online: every task goes through
+`ExplanationPolicy` on vLLM's async engine, all at once, so continuous batching does the rest
+and tasks with equal evidence share one LLM call. Two uses:
+- a table of (user_id, item_id) pairs, explained row by row (an unknown user or item keeps its
+  row with an `error`);
+- `--precompute`: the top-k of every stored user, written as a cache file the server loads at
+  start, so a deployment starts warm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from pathlib import Path
+
+import polars as pl
+
+from retrieval.artifacts import load_recommender
+from retrieval.recommender import Query, Recommender, UnknownItemsError, UnknownUserError
+from serve.config import RecsplainSettings
+from serve.explain import prompts
+from serve.explain.admission import Admission
+from serve.explain.cache import ExplanationCache, Namespace
+from serve.explain.explanation import ExplainTask, Explanation
+from serve.explain.policy import ExplanationPolicy, grounding_verifier
+from serve.explain.tasks import TaskFactory
+from serve.hardware import resolve_dtype
+
+log = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ("user_id", "item_id")
+
+
+def read_pairs(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found")
+    frame = (
+        pl.read_parquet(path)
+        if path.suffix.lower() == ".parquet"
+        else pl.read_csv(path, infer_schema=False)
+    )
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing and "input_text" in frame.columns:
+        raise ValueError(
+            f"{path}: rows of free input_text have no retrieved evidence, so their explanations "
+            "could not be checked for grounding; give user_id and item_id columns instead"
+        )
+    if missing:
+        raise ValueError(
+            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns)}"
+        )
+    language = pl.col("language") if "language" in frame.columns else pl.lit("en")
+    return frame.with_columns(
+        pl.col("user_id").cast(pl.String), pl.col("item_id").cast(pl.String), language=language
+    )
+
+
+def build_tasks(
+    frame: pl.DataFrame, factory: TaskFactory
+) -> tuple[list[ExplainTask | None], list[str | None]]:
+    """One task per row, or the reason the row cannot be explained."""
+    recommender = factory.recommender
+    tasks: list[ExplainTask | None] = []
+    errors: list[str | None] = []
+    for user_id, item_id, language in frame.select("user_id", "item_id", "language").iter_rows():
+        try:
+            query = Query(recommender.user_history(user_id))
+            [recommendation] = recommender.describe(query, [item_id])
+            tasks.append(factory.task(recommendation, language))
+            errors.append(None)
+        except UnknownUserError:
+            tasks.append(None)
+            errors.append(f"unknown user_id {user_id!r}")
+        except UnknownItemsError:
+            tasks.append(None)
+            errors.append(f"unknown item_id {item_id!r}")
+    return tasks, errors
+
+
+def top_k_tasks(
+    recommender: Recommender, factory: TaskFactory, k: int, language: str, users: int | None
+) -> list[ExplainTask]:
+    """The explanation tasks of every stored user's top-k, as the server would build them."""
+    user_ids = list(recommender.histories)[:users]
+    queries = [Query(recommender.user_history(user)) for user in user_ids]
+    return [
+        factory.task(recommendation, language)
+        for found in recommender.recommend(queries, k)
+        for recommendation in found
+    ]
+
+
+class AsyncEngine:
+    """vLLM's async engine with the server's engine settings; `generate` has the policy's
+    signature, and cancelling it aborts the request inside the engine."""
+
+    def __init__(self, settings: RecsplainSettings):
+        from transformers import AutoTokenizer
+        from vllm import AsyncEngineArgs
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        llm = settings.llm
+        engine_kwargs = dict(llm.engine_kwargs)
+        engine_kwargs["dtype"] = resolve_dtype(engine_kwargs.get("dtype", "auto"), llm.accelerator)
+        log.info("offline engine dtype: %s", engine_kwargs["dtype"])
+        self.dtype = engine_kwargs["dtype"]
+        self.settings = settings
+        self.output_tokens = 0
+        self.tokenizer = AutoTokenizer.from_pretrained(llm.resolved_source())
+        self.engine = AsyncLLM.from_engine_args(
+            AsyncEngineArgs(
+                model=llm.resolved_source(),
+                tensor_parallel_size=llm.tensor_parallel_size,
+                **engine_kwargs,
+            )
+        )
+
+    async def generate(self, messages: list[dict], schema: dict) -> str:
+        from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
+
+        prompt = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=False
+        )
+        params = SamplingParams(
+            max_tokens=self.settings.explain.max_tokens,
+            temperature=self.settings.explain.temperature,
+            structured_outputs=StructuredOutputsParams(json=schema),
+        )
+        final = None
+        async for output in self.engine.generate(prompt, params, uuid.uuid4().hex):
+            final = output
+        if final is None:
+            raise RuntimeError("the engine returned no output")
+        self.output_tokens += len(final.outputs[0].token_ids)
+        return final.outputs[0].text
+
+    def unfinished_requests(self) -> int:
+        return self.engine.get_num_unfinished_requests()
+
+    def shutdown(self) -> None:
+        self.engine.shutdown()
+
+
+def offline_policy(
+    settings: RecsplainSettings, recommender: Recommender, manifest: dict, engine
+) -> ExplanationPolicy:
+    """The server's policy around an offline engine: no deadline, no admission limit."""
+    explain = settings.explain
+    verifier = grounding_verifier(
+        zip(recommender.item_ids, recommender.titles, strict=True), explain.max_chars
+    )
+    namespace = Namespace(
+        settings.llm.model_source, prompts.prompt_version(explain.few_shot), manifest["data_hash"]
+    )
+    cache = ExplanationCache(namespace, max(explain.cache_size, 1_000_000))
+    admission = Admission(explain.expected_call_s, 1 << 30, enabled=False)
+    return ExplanationPolicy(verifier, explain, engine.generate, cache, admission)
+
+
+def run_batch(source: Path, out: Path, settings: RecsplainSettings) -> pl.DataFrame:
+    """Explain every row of `source` and write the table to `out` (parquet or CSV)."""
+    frame = read_pairs(source)
+    recommender, manifest = load_recommender(settings.artifacts_path())
+    tasks, errors = build_tasks(frame, TaskFactory(recommender))
+    explainable = [i for i, task in enumerate(tasks) if task is not None]
+    log.info("%d rows, %d explainable", frame.height, len(explainable))
+    explanations: list[Explanation | None] = [None] * frame.height
+    if explainable:
+        done = _run(settings, recommender, manifest, [tasks[i] for i in explainable])[0]
+        for i, explanation in zip(explainable, done, strict=True):
+            explanations[i] = explanation
+    result = frame.with_columns(
+        explanation=pl.Series([e.text if e else None for e in explanations], dtype=pl.String),
+        source=pl.Series([e.source if e else None for e in explanations], dtype=pl.String),
+        reason=pl.Series(
+            [str(e.reason) if e and e.reason else None for e in explanations], dtype=pl.String
+        ),
+        cited_item_ids=pl.Series(
+            [list(e.cited_item_ids) if e else [] for e in explanations],
+            dtype=pl.List(pl.String),
+        ),
+        error=pl.Series(errors, dtype=pl.String),
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        result.with_columns(pl.col("cited_item_ids").list.join(" ")).write_csv(out)
+    else:
+        result.write_parquet(out)
+    return result
+
+
+def precompute(
+    out: Path, settings: RecsplainSettings, k: int, language: str = "en", users: int | None = None
+) -> dict:
+    """Explain the stored users' top-k and write them as a cache file for the server."""
+    recommender, manifest = load_recommender(settings.artifacts_path())
+    tasks = top_k_tasks(recommender, TaskFactory(recommender), k, language, users)
+    explanations, policy, seconds = _run(settings, recommender, manifest, tasks)
+    written = policy.cache.save(out)
+    llm = sum(e.source == "llm" for e in explanations)
+    return {
+        "tasks": len(tasks),
+        "unique_keys": len({policy.cache.key(task) for task in tasks}),
+        "written": written,
+        "llm_share": round(llm / max(1, len(explanations)), 3),
+        "seconds": round(seconds, 1),
+    }
+
+
+def _run(
+    settings: RecsplainSettings, recommender: Recommender, manifest: dict, tasks: list
+) -> tuple[list[Explanation], ExplanationPolicy, float]:
+    engine = AsyncEngine(settings)
+    try:
+        policy = offline_policy(settings, recommender, manifest, engine)
+        start = time.perf_counter()
+        explanations = asyncio.run(_with_progress(policy, tasks))
+        return explanations, policy, time.perf_counter() - start
+    finally:
+        engine.shutdown()
+
+
+async def _with_progress(policy: ExplanationPolicy, tasks: list) -> list[Explanation]:
+    from tqdm import tqdm
+
+    with tqdm(total=len(tasks), desc="explaining", unit="item") as bar:
+
+        async def one(task):
+            explanation = await policy.explain(task)
+            bar.update()
+            return explanation
+
+        return list(await asyncio.gather(*(one(task) for task in tasks)))

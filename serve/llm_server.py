@@ -1,0 +1,75 @@
+"""The LLM deployment: Ray Serve LLM's `LLMServer`, with settings resolved on the engine's own node.
+
+Two things can only be decided where the engine runs, not where the app is built: the dtype
+(`auto` depends on that node's CPU or GPU, see `serve.hardware`) and the CPU engine's OpenMP
+thread binding. It also reports the engine's queue, which the ingress polls for admission
+control and the tests use to prove that abandoned requests are aborted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from ray.llm._internal.serve.core.server.llm_server import LLMServer
+from ray.serve.llm import LLMConfig
+
+from serve.hardware import cpu_info, resolve_dtype
+
+log = logging.getLogger(__name__)
+
+
+def cpu_env(threads_bind: str, reserved_cores: int | None) -> dict[str, str]:
+    """vLLM's CPU engine settings as the environment variables it reads. For
+    VLLM_CPU_OMP_THREADS_BIND, 'all' binds one thread to every core this process may use, and
+    'auto' keeps vLLM's own choice (one core left to its scheduler)."""
+    if threads_bind == "all":
+        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        threads_bind = ",".join(str(core) for core in cores) if cores else "auto"
+    env = {"VLLM_CPU_OMP_THREADS_BIND": threads_bind}
+    if reserved_cores is not None:
+        env["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(reserved_cores)
+    return env
+
+
+class RecsplainLLMServer(LLMServer):
+    async def __init__(
+        self,
+        llm_config: LLMConfig,
+        *,
+        accelerator: str = "cpu",
+        cpu_threads_bind: str = "auto",
+        cpu_reserved_cores: int | None = None,
+    ):
+        engine_kwargs = llm_config.engine_kwargs
+        engine_env = cpu_env(cpu_threads_bind, cpu_reserved_cores)
+        requested = engine_kwargs.get("dtype", "auto")
+        engine_kwargs["dtype"] = resolve_dtype(requested, accelerator)
+        if accelerator == "cpu":
+            os.environ.update(engine_env)  # read by vLLM when it starts the engine process below
+        self.hardware = {
+            "accelerator": accelerator,
+            "dtype": engine_kwargs["dtype"],
+            "dtype_setting": requested,
+            "cpu": cpu_info().as_dict(),
+            "cpu_env": engine_env if accelerator == "cpu" else {},
+        }
+        log.info(
+            "LLM engine: dtype %s (setting %r) on %s %s, native bf16: %s, cpu env %s",
+            engine_kwargs["dtype"],
+            requested,
+            accelerator,
+            self.hardware["cpu"]["model"],
+            self.hardware["cpu"]["native_bf16"],
+            self.hardware["cpu_env"],
+        )
+        await super().__init__(llm_config)
+
+    async def engine_load(self) -> dict:
+        """Requests the engine holds (running or waiting); 0 means every abandoned one is gone."""
+        client = getattr(self.engine, "_engine_client", None)
+        unfinished = client.get_num_unfinished_requests() if client is not None else 0
+        return {"unfinished_requests": unfinished}
+
+    async def engine_info(self) -> dict:
+        return self.hardware
