@@ -9,6 +9,6 @@ make setup
 .venv/bin/recsplain prepare-model --source "$MODEL" --out "models/gpu-model"
 test -f artifacts/default/manifest.json || .venv/bin/recsplain build --out artifacts/default
 export RECSPLAIN_LLM__MODEL_SOURCE=models/gpu-model RECSPLAIN_LLM__ACCELERATOR=gpu
-export RECSPLAIN_LLM__ENGINE_KWARGS='{"enforce_eager": false, "max_model_len": 4096, "max_num_seqs": 256, "gpu_memory_utilization": 0.85, "enable_prefix_caching": true, "dtype": "bfloat16"}'
+export RECSPLAIN_LLM__ENGINE_KWARGS='{"enforce_eager": false, "max_model_len": 4096, "max_num_seqs": 256, "gpu_memory_utilization": 0.85, "enable_prefix_caching": true, "dtype": "auto"}'
 export HF_HUB_OFFLINE=0
 .venv/bin/python -m benchmarks.run "$@"

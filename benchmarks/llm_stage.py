@@ -4,6 +4,11 @@ offline engine (the ceiling, with prefix caching on or off), and the served endp
 The prompts are the real explanation prompts, k per user, so they share long prefixes. All three
 generate plain text greedily with the same `max_tokens`, so output tokens/s compare like for like.
 Each engine runs in its own process (`python -m benchmarks.llm_stage MODE ...`), one at a time.
+
+The seed baseline and the offline engine use the served engine's dtype rule
+(`serve.hardware.resolve_dtype` on the config's dtype and accelerator): `auto` is bfloat16 on a
+GPU or a CPU with native bf16 and float32 elsewhere. HF gets the same dtype as a torch dtype,
+vLLM as the string; each result records the dtype it ran in.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ def explanation_prompts(users: int, k: int) -> list[list[dict]]:
     """k explanation prompts for each of the first `users` stored users, built as online."""
     from retrieval.artifacts import load_recommender
     from retrieval.recommender import Query
-    from serve import prompts
     from serve.config import load_settings
-    from serve.tasks import TaskFactory
+    from serve.explain import prompts
+    from serve.explain.tasks import TaskFactory
 
     recommender, _ = load_recommender(load_settings().artifacts_path())
     factory = TaskFactory(recommender)
@@ -31,28 +36,74 @@ def explanation_prompts(users: int, k: int) -> list[list[dict]]:
     for user in list(recommender.histories)[:users]:
         recs = recommender.recommend([Query(recommender.user_history(user))], k)[0]
         tasks = [factory.task(rec, "en") for rec in recs]
-        history = prompts.shared_history(tasks)
-        conversations += [prompts.messages(task, history) for task in tasks]
+        conversations += [prompts.messages(task) for task in tasks]
     return conversations
 
 
-def seed_generate(model: str, conversations: list[list[dict]], max_tokens: int) -> dict:
+# vLLM's dtype names -> torch's
+TORCH_DTYPES = {
+    "float32": "float32",
+    "float": "float32",
+    "bfloat16": "bfloat16",
+    "float16": "float16",
+    "half": "float16",
+}
+
+
+def engine_dtype(settings=None) -> str:
+    """The dtype the LLM engine runs in: the config's `engine_kwargs.dtype` ("auto" when unset)
+    resolved for the config's accelerator and this machine's CPU."""
+    from serve.config import load_settings
+    from serve.hardware import resolve_dtype
+
+    llm = (settings or load_settings()).llm
+    return resolve_dtype(str(llm.engine_kwargs.get("dtype", "auto")), llm.accelerator)
+
+
+def torch_dtype(name: str):
+    """The torch dtype for a vLLM dtype name."""
+    import torch
+
+    if name not in TORCH_DTYPES:
+        raise ValueError(f"no torch dtype for {name!r}; one of {sorted(TORCH_DTYPES)}")
+    return getattr(torch, TORCH_DTYPES[name])
+
+
+def seed_generate(
+    model: str,
+    conversations: list[list[dict]],
+    max_tokens: int,
+    dtype: str = "float32",
+    device: str = "cpu",
+) -> dict:
     """The seed's method: transformers `generate`, one prompt at a time."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model)
-    llm = AutoModelForCausalLM.from_pretrained(model, dtype=torch.bfloat16)
+    llm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype(dtype)).to(device)
     tokens = 0
     start = time.perf_counter()
     for messages in conversations:
         inputs = tokenizer.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        )
+        ).to(device)
         with torch.inference_mode():
             output = llm.generate(**inputs, max_new_tokens=max_tokens, do_sample=False)
         tokens += output.shape[1] - inputs["input_ids"].shape[1]
-    return {"output_tokens": tokens, "seconds": time.perf_counter() - start}
+    return {
+        "output_tokens": tokens,
+        "seconds": time.perf_counter() - start,
+        "dtype": str(llm.dtype).removeprefix("torch."),
+        "device": device,
+    }
+
+
+def seed_device(accelerator: str) -> str:
+    """Where the seed runs: on the GPU when the engine does and torch sees one."""
+    import torch
+
+    return "cuda" if accelerator == "gpu" and torch.cuda.is_available() else "cpu"
 
 
 def offline_generate(
@@ -63,14 +114,21 @@ def offline_generate(
 
     from serve.config import load_settings
 
-    engine_kwargs = {**load_settings().llm.engine_kwargs, "enable_prefix_caching": prefix_caching}
+    settings = load_settings()
+    dtype = engine_dtype(settings)
+    engine_kwargs = {
+        **settings.llm.engine_kwargs,
+        "dtype": dtype,
+        "enable_prefix_caching": prefix_caching,
+    }
     llm = LLM(model=model, **engine_kwargs)
     params = SamplingParams(max_tokens=max_tokens, temperature=0.0)
     start = time.perf_counter()
     outputs = llm.chat(conversations, params, use_tqdm=False)
     seconds = time.perf_counter() - start
     tokens = sum(len(output.outputs[0].token_ids) for output in outputs)
-    return {"output_tokens": tokens, "seconds": seconds}
+    model_dtype = str(llm.llm_engine.model_config.dtype).removeprefix("torch.")
+    return {"output_tokens": tokens, "seconds": seconds, "dtype": model_dtype}
 
 
 async def served_generate(
@@ -124,7 +182,16 @@ def _main() -> None:
     mode, model, users, k, max_tokens, out = sys.argv[1:7]
     conversations = explanation_prompts(int(users), int(k))
     if mode == "seed":
-        result = seed_generate(model, conversations, int(max_tokens))
+        from serve.config import load_settings
+
+        settings = load_settings()
+        result = seed_generate(
+            model,
+            conversations,
+            int(max_tokens),
+            engine_dtype(settings),
+            seed_device(settings.llm.accelerator),
+        )
     else:
         result = offline_generate(model, conversations, int(max_tokens), mode == "vllm-prefix")
     Path(out).write_text(json.dumps(result))

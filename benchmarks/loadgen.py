@@ -7,7 +7,9 @@ whichever comes first, and wait for what is in flight.
 
 For streamed requests, TTFT is the time to the first `explanation` event and TPOT the time per
 output token after it; output tokens are counted on LLM-written explanations only (templates
-cost no generation).
+cost no generation). Explained traffic also reports verified LLM explanations per second
+(`source == "llm"`), the LLM share, why templates were used (their `reason`) and the share of
+explanations served from the cache (`cached`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -32,7 +34,19 @@ class Sample:
     e2e_s: float
     ttft_s: float | None = None
     output_tokens: int = 0
-    explanations: Counter = field(default_factory=Counter)
+    explanations: Counter = field(default_factory=Counter)  # by source
+    reasons: Counter = field(default_factory=Counter)  # template explanations, by reason
+    cached: int = 0  # explanations served from the cache
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The q-th percentile rounded to 0.01, or None for no values."""
+    array = np.asarray(list(values), dtype=float)
+    return round(float(np.percentile(array, q)), 2) if len(array) else None
+
+
+def share(part: float, whole: float, digits: int = 4) -> float | None:
+    return round(part / whole, digits) if whole else None
 
 
 @dataclass
@@ -43,36 +57,70 @@ class LoadResult:
     def summary(self) -> dict:
         ok = [s for s in self.samples if s.status == 200]
         e2e = np.array([s.e2e_s for s in ok]) * 1000
-        ttft = np.array([s.ttft_s for s in ok if s.ttft_s is not None]) * 1000
-        tpot = np.array(
-            [
-                (s.e2e_s - s.ttft_s) / (s.output_tokens - 1) * 1000
-                for s in ok
-                if s.ttft_s is not None and s.output_tokens > 1
-            ]
-        )
+        ttft = [s.ttft_s * 1000 for s in ok if s.ttft_s is not None]
+        tpot = [
+            (s.e2e_s - s.ttft_s) / (s.output_tokens - 1) * 1000
+            for s in ok
+            if s.ttft_s is not None and s.output_tokens > 1
+        ]
         sources = sum((s.explanations for s in ok), Counter())
+        reasons = sum((s.reasons for s in ok), Counter())
         explained = sum(sources.values())
+        cached = sum(s.cached for s in ok)
         tokens = sum(s.output_tokens for s in ok)
-
-        def pct(values: np.ndarray, q: float) -> float | None:
-            return round(float(np.percentile(values, q)), 2) if len(values) else None
-
         return {
             "completed": len(ok),
             "errors": dict(Counter(str(s.status) for s in self.samples if s.status != 200)),
             "duration_s": round(self.duration_s, 3),
             "request_throughput": round(len(ok) / self.duration_s, 3),
             "output_throughput": round(tokens / self.duration_s, 2),
-            "median_e2el_ms": pct(e2e, 50),
-            "p90_e2el_ms": pct(e2e, 90),
-            "p99_e2el_ms": pct(e2e, 99),
-            "median_ttft_ms": pct(ttft, 50),
-            "p99_ttft_ms": pct(ttft, 99),
-            "median_tpot_ms": pct(tpot, 50),
-            "template_share": round(sources["template"] / explained, 4) if explained else None,
+            "median_e2el_ms": percentile(e2e, 50),
+            "p90_e2el_ms": percentile(e2e, 90),
+            "p99_e2el_ms": percentile(e2e, 99),
+            "median_ttft_ms": percentile(ttft, 50),
+            "p99_ttft_ms": percentile(ttft, 99),
+            "median_tpot_ms": percentile(tpot, 50),
+            "template_share": share(sources["template"], explained),
+            "explanations": explained,
+            "llm_explanations": sources["llm"],
+            "llm_explanations_per_s": round(sources["llm"] / self.duration_s, 3),
+            "llm_share": share(sources["llm"], explained),
+            "template_reasons": dict(sorted(reasons.items())),
+            "cached_explanations": cached,
+            "cache_hit_rate": share(cached, explained),
             "e2el_ms": [round(float(v), 2) for v in e2e],
         }
+
+
+def combine(summaries: list[dict]) -> dict:
+    """The explanation figures of several runs' summaries taken together."""
+    explained = sum(s["explanations"] for s in summaries)
+    llm = sum(s["llm_explanations"] for s in summaries)
+    duration = sum(s["duration_s"] for s in summaries)
+    reasons = sum((Counter(s["template_reasons"]) for s in summaries), Counter())
+    return {
+        "explanations": explained,
+        "llm_explanations_per_s": round(llm / duration, 3) if duration else None,
+        "llm_share": share(llm, explained),
+        "template_reasons": dict(sorted(reasons.items())),
+        "cache_hit_rate": share(sum(s["cached_explanations"] for s in summaries), explained),
+    }
+
+
+def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(event, data) for each server-sent event in these lines (an event ends at a blank line)."""
+    event, data = "message", []
+    for line in lines:
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+        elif line.startswith("event:"):
+            event = line.removeprefix("event:").strip()
+        elif line.startswith("data:"):
+            data.append(line.removeprefix("data:").removeprefix(" "))
+    if data:
+        yield event, "\n".join(data)
 
 
 async def send(client: httpx.AsyncClient, body: dict, count_tokens: CountTokens | None) -> Sample:
@@ -83,31 +131,51 @@ async def send(client: httpx.AsyncClient, body: dict, count_tokens: CountTokens 
             response = await client.post("/v1/recommendations", json=body)
             sample = Sample(response.status_code, time.perf_counter() - start)
             if response.status_code == 200:
-                for item in response.json()["items"]:
-                    _count(sample, item.get("explanation"), count_tokens)
+                for item in response.json().get("items", []):
+                    count_explanation(sample, item.get("explanation"), count_tokens)
             return sample
         sample = Sample(0, 0.0)
         async with client.stream("POST", "/v1/recommendations", json=body) as response:
             sample.status = response.status_code
-            event = None
+            lines: list[str] = []
             async for line in response.aiter_lines():
-                if line.startswith("event: "):
-                    event = line.removeprefix("event: ")
-                elif line.startswith("data: ") and event == "explanation":
-                    if sample.ttft_s is None:
-                        sample.ttft_s = time.perf_counter() - start
-                    _count(sample, json.loads(line[6:])["explanation"], count_tokens)
+                lines.append(line)
+                if not line:  # a blank line ends an event
+                    _on_events(sample, sse_events(lines), start, count_tokens)
+                    lines = []
+            _on_events(sample, sse_events(lines), start, count_tokens)
         sample.e2e_s = time.perf_counter() - start
         return sample
     except httpx.HTTPError:
         return Sample(599, time.perf_counter() - start)
 
 
-def _count(sample: Sample, explanation: dict | None, count_tokens: CountTokens | None) -> None:
+def _on_events(
+    sample: Sample,
+    events: Iterable[tuple[str, str]],
+    start: float,
+    count_tokens: CountTokens | None,
+) -> None:
+    for event, data in events:
+        if event == "explanation":
+            if sample.ttft_s is None:
+                sample.ttft_s = time.perf_counter() - start
+            count_explanation(sample, json.loads(data)["explanation"], count_tokens)
+
+
+def count_explanation(
+    sample: Sample, explanation: dict | None, count_tokens: CountTokens | None = None
+) -> None:
+    """Add one explanation object of the API (or None, for an unexplained item) to `sample`."""
     if explanation is None:
         return
-    sample.explanations[explanation["source"]] += 1
-    if explanation["source"] == "llm" and count_tokens:
+    source = explanation["source"]
+    sample.explanations[source] += 1
+    if source == "template":
+        sample.reasons[explanation.get("reason") or "none"] += 1
+    if explanation.get("cached"):
+        sample.cached += 1
+    if source == "llm" and count_tokens:
         sample.output_tokens += count_tokens(explanation["text"])
 
 
@@ -120,9 +188,15 @@ async def run_concurrency(
     warmup: int = 2,
     count_tokens: CountTokens | None = None,
     headers: dict | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> LoadResult:
-    """`concurrency` clients send back to back until the duration or the count runs out."""
-    async with httpx.AsyncClient(base_url=url, timeout=600, headers=headers) as client:
+    """`concurrency` clients send back to back until the duration or the count runs out.
+
+    The measured requests start after the `warmup` bodies, so a warm-up request never turns the
+    first measured one into a cache hit."""
+    async with httpx.AsyncClient(
+        base_url=url, timeout=600, headers=headers, transport=transport
+    ) as client:
         for body in bodies[:warmup]:
             await send(client, body, None)
         samples: list[Sample] = []
@@ -133,7 +207,7 @@ async def run_concurrency(
         async def worker() -> None:
             nonlocal sent
             while sent < max_requests and time.perf_counter() < deadline:
-                body = bodies[sent % len(bodies)]
+                body = bodies[(warmup + sent) % len(bodies)]
                 sent += 1
                 samples.append(await send(client, body, count_tokens))
 
@@ -164,7 +238,9 @@ async def run_rate(
             if time.perf_counter() - start >= duration_s:
                 break
             tasks.append(
-                asyncio.create_task(send(client, bodies[index % len(bodies)], count_tokens))
+                asyncio.create_task(
+                    send(client, bodies[(warmup + index) % len(bodies)], count_tokens)
+                )
             )
             await asyncio.sleep(rng.gammavariate(burstiness, 1.0 / (rate * burstiness)))
         samples = await asyncio.gather(*tasks)

@@ -6,6 +6,12 @@
 Writes benchmarks/results/<timestamp>-<host>/ with results.json (a stable contract: add keys,
 never rename), report.md and PNG plots. Engines run one at a time: the offline ones in their
 own processes first, then the served app in this one.
+
+Against the served app: the LLM stage, recommend-only closed loop (each level also against a
+bare Ray Serve app of the same shape behind the same proxy, `benchmarks/bare_app.py`), explained
+and streamed traffic (time to the first explanation at concurrency 1 and 4, verified LLM
+explanations/s, LLM share, template reasons, cache hit rate), Poisson arrivals, and last the
+cancel storm (`benchmarks/storm.py`).
 """
 
 from __future__ import annotations
@@ -19,12 +25,13 @@ import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from benchmarks import llm_stage, loadgen
+from benchmarks import llm_stage, loadgen, storm
 from benchmarks import retrieval as retrieval_bench
 
 app = typer.Typer(add_completion=False)
@@ -33,7 +40,7 @@ RESULTS = Path("benchmarks/results")
 
 @dataclass(frozen=True)
 class Plan:
-    """Sizes of one run; `smoke` exercises every code path in about two minutes."""
+    """Sizes of one run; `smoke` exercises every code path in a few minutes."""
 
     retrieval_sizes: tuple[int, ...]
     retrieval_queries: int
@@ -47,16 +54,54 @@ class Plan:
     explain_seconds: float
     explain_requests: int
     rate: float  # Poisson arrivals per second for the open-loop recommend-only run
+    explained_levels: tuple[int, ...] = (1, 4)  # concurrencies of the k=3 explained runs
+    explained_k: int = 3
+    explained_seconds: float = 60
+    explained_requests: int = 30  # per level, at least one per client
+    bare_levels: tuple[int, ...] = (1, 16)  # measured against the bare app, with the sweep
+    storm_requests: int = 4
+    storm_idle_probes: int = 3
+    storm_max_wait_s: float = 120
+
+    @property
+    def recommend_levels(self) -> tuple[int, ...]:
+        return tuple(sorted({*self.sweep, *self.bare_levels}))
 
 
 FULL = Plan(
     (10_000, 100_000, 1_000_000), 200, 6, 5, 48, (1, 4, 16, 64), 15, 3000, 4, 120, 40, 100.0
 )
-SMOKE = Plan((2_000,), 20, 1, 2, 16, (1, 4), 2, 40, 2, 20, 2, 20.0)
+SMOKE = Plan(
+    (2_000,),
+    20,
+    1,
+    2,
+    16,
+    (1, 4),
+    2,
+    40,
+    2,
+    20,
+    2,
+    20.0,
+    explained_seconds=5,
+    explained_requests=1,  # concurrency 4 still sends 4
+    storm_requests=2,
+    storm_idle_probes=1,
+    storm_max_wait_s=20,
+)
+BARE_GOAL = 0.9  # recommend-only req/s against the bare app, at every measured concurrency
 
 
-def machine() -> dict:
+def machine(settings=None) -> dict:
+    """The machine, its CPU's ISA as the engine sees it, and the dtype the engine runs in."""
     import psutil
+
+    from serve.config import load_settings
+    from serve.hardware import cpu_info
+
+    settings = settings or load_settings()
+    cpu = cpu_info().as_dict()
 
     gpu = (
         subprocess.run(
@@ -74,6 +119,13 @@ def machine() -> dict:
         "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "gpu": gpu.stdout.strip() if gpu and gpu.returncode == 0 else None,
         "host": socket.gethostname(),
+        "cpu_model": cpu["model"],
+        "cpu_flags": cpu["flags"],
+        "isa_cap": cpu["isa_cap"],
+        "native_bf16": cpu["native_bf16"],
+        "accelerator": settings.llm.accelerator,
+        "config_dtype": str(settings.llm.engine_kwargs.get("dtype", "auto")),
+        "engine_dtype": llm_stage.engine_dtype(settings),
     }
 
 
@@ -88,7 +140,9 @@ def git_sha() -> str | None:
     return done.stdout.strip() or None
 
 
-def traffic(k: int, explain: bool, stream: bool) -> list[dict]:
+@cache
+def population() -> tuple[list[str], list[list[str]]]:
+    """The stored users, and the last 5 items of the first 100 (the anonymous histories)."""
     from retrieval.artifacts import load_recommender
     from serve.config import load_settings
 
@@ -97,7 +151,14 @@ def traffic(k: int, explain: bool, stream: bool) -> list[dict]:
     histories = [
         [recommender.item_ids[i] for i in recommender.histories[u].items[-5:]] for u in users[:100]
     ]
-    return loadgen.request_mix(users, histories, k, explain, stream)
+    return users, histories
+
+
+def traffic(k: int, explain: bool, stream: bool, seed: int = 0) -> list[dict]:
+    """The load generator's user mix; each explained run gets its own seed, so no run replays
+    another's sequence (a replay would be all cache hits)."""
+    users, histories = population()
+    return loadgen.request_mix(users, histories, k, explain, stream, seed=seed)
 
 
 def token_counter(model: str):
@@ -107,17 +168,57 @@ def token_counter(model: str):
     return lambda text: len(tokenizer.encode(text, add_special_tokens=False))
 
 
-def ratio(numerator: float, denominator: float) -> float | None:
-    return round(numerator / denominator, 3) if denominator else None
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return round(numerator / denominator, 3) if numerator is not None and denominator else None
+
+
+def latency_row(summary: dict) -> dict:
+    return {
+        "requests_per_s": summary["request_throughput"],
+        "p50_ms": summary["median_e2el_ms"],
+        "p99_ms": summary["p99_e2el_ms"],
+    }
+
+
+def versus_bare(sweep: dict[int, dict], bare: dict[int, dict] | None, goal: float) -> dict:
+    """Recommend-only against the bare app at each concurrency both were measured at: req/s,
+    p50 and p99 of both and the req/s ratio; the goal is met when every ratio reaches it."""
+    result: dict = {"goal": goal, "levels": {}}
+    for level in sorted(set(sweep) & set(bare or {})):
+        ours, floor = latency_row(sweep[level]), latency_row(bare[level])
+        result["levels"][str(level)] = {
+            "recsplain": ours,
+            "bare": floor,
+            "ratio": ratio(ours["requests_per_s"], floor["requests_per_s"]),
+        }
+    ratios = [row["ratio"] for row in result["levels"].values() if row["ratio"] is not None]
+    for level in sweep:
+        result[f"ratio_c{level}"] = result["levels"].get(str(level), {}).get("ratio")
+    result["min_ratio"] = min(ratios) if ratios else None
+    result["goal_met"] = all(r >= goal for r in ratios) if ratios else None
+    return result
+
+
+def explained_section(k: int, levels: dict[int, dict]) -> dict:
+    """The k=3 explained runs: time to the first `explanation` event at each concurrency, and
+    the explanation figures over all of them."""
+    result: dict = {"k": k}
+    for level, summary in levels.items():
+        result[f"ttft_c{level}_p50_ms"] = summary["median_ttft_ms"]
+        result[f"ttft_c{level}_p99_ms"] = summary["p99_ttft_ms"]
+    result.update(loadgen.combine(list(levels.values())))
+    result["levels"] = {str(level): _without_raw(s) for level, s in levels.items()}
+    return result
 
 
 def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
+    from benchmarks import bare_app
     from serve.app import start_local, stop_local
     from serve.config import CONFIG_FILE, app_args, load_settings, serve_config
 
     settings = load_settings()
     model = settings.llm.resolved_source()
-    results: dict = {"machine": machine(), "git_sha": git_sha(), "plan": vars(plan)}
+    results: dict = {"machine": machine(settings), "git_sha": git_sha(), "plan": vars(plan)}
     microbenchmark = retrieval_bench.run(list(plan.retrieval_sizes), plan.retrieval_queries)
     results["retrieval"] = microbenchmark["rows"]
     results["retrieval_goal_met"] = microbenchmark["goal_met"]
@@ -131,20 +232,33 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
             app_args(serve_config(CONFIG_FILE)), "127.0.0.1", 8123, replica_logs=False
         )
     try:
+        # The bare app shares recsplain's Ray instance and proxy; against a running recsplain
+        # (--url) it is used only when one is deployed there at /bare.
+        if started:
+            bare_url = bare_app.deploy(settings, url)
+        else:
+            bare_url = url.rstrip("/") + bare_app.ROUTE_PREFIX
+            bare_url = bare_url if bare_app.answers(bare_url) else None
         prompts = llm_stage.explanation_prompts(plan.llm_users, plan.k)
         served = asyncio.run(
             llm_stage.served_generate(url, settings.llm.model_id, prompts, plan.max_tokens)
         )
         count = token_counter(model)
         recommend = traffic(10, explain=False, stream=False)
-        sweep = {
-            concurrency: asyncio.run(
+
+        def closed_loop(target: str, concurrency: int) -> dict:
+            return asyncio.run(
                 loadgen.run_concurrency(
-                    url, recommend, concurrency, plan.sweep_seconds, plan.sweep_requests
+                    target, recommend, concurrency, plan.sweep_seconds, plan.sweep_requests
                 )
             ).summary()
-            for concurrency in plan.sweep
-        }
+
+        # Interleaved level by level, so both apps see the machine in the same state.
+        sweep, bare_sweep = {}, {}
+        for concurrency in plan.recommend_levels:
+            sweep[concurrency] = closed_loop(url, concurrency)
+            if bare_url:
+                bare_sweep[concurrency] = closed_loop(bare_url, concurrency)
         explain = traffic(plan.k, explain=True, stream=True)
         streamed = asyncio.run(
             loadgen.run_concurrency(
@@ -156,23 +270,89 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
                 count_tokens=count,
             )
         ).summary()
+        explained_mixes = [explain]
+        explained = {}
+        for number, concurrency in enumerate(plan.explained_levels, 1):
+            mix = traffic(plan.explained_k, explain=True, stream=True, seed=number)
+            explained_mixes.append(mix)
+            explained[concurrency] = asyncio.run(
+                loadgen.run_concurrency(
+                    url,
+                    mix,
+                    concurrency,
+                    plan.explained_seconds,
+                    max(plan.explained_requests, concurrency),
+                    warmup=0,  # the engine is warm from the run above
+                    count_tokens=count,
+                )
+            ).summary()
         arrivals = asyncio.run(
             loadgen.run_rate(
                 url, recommend, plan.rate, 1.0, plan.sweep_seconds, plan.sweep_requests
             )
         ).summary()
+        # Last: if the LLM never recovers, nothing else is measured on a busy engine.
+        taken = {body["user_id"] for mix in explained_mixes for body in mix if "user_id" in body}
+        cancel_storm = asyncio.run(
+            storm.cancel_storm(
+                url,
+                settings.llm.model_id,
+                storm.fresh_users(population()[0], taken),
+                requests=plan.storm_requests,
+                idle_probes=plan.storm_idle_probes,
+                max_wait_s=plan.storm_max_wait_s,
+            )
+        )
     finally:
         if started:
             stop_local()
+    measured = Measured(
+        seed=seed,
+        offline=offline,
+        no_prefix=no_prefix,
+        served=served,
+        prompts=len(prompts),
+        sweep=sweep,
+        bare_sweep=bare_sweep if bare_url else None,
+        streamed=streamed,
+        explained=explained,
+        arrivals=arrivals,
+        cancel_storm=cancel_storm,
+    )
+    results = assemble(results, plan, settings.llm.model_source, measured)
+    write_outputs(results, sweep, streamed, out, bare_sweep)
+    return results
+
+
+@dataclass
+class Measured:
+    """Everything one run measured, before it becomes results.json."""
+
+    seed: dict  # {output_tokens, seconds, dtype, device}
+    offline: dict  # {output_tokens, seconds, dtype}
+    no_prefix: dict
+    served: dict  # {output_tokens, seconds}
+    prompts: int
+    sweep: dict[int, dict]  # load generator summaries by concurrency
+    bare_sweep: dict[int, dict] | None  # None: the bare app was not measured
+    streamed: dict
+    explained: dict[int, dict]
+    arrivals: dict
+    cancel_storm: dict
+
+
+def assemble(results: dict, plan: Plan, model: str, m: Measured) -> dict:
+    """The results contract from what was measured (keys are only ever added)."""
     tps = {
         name: r["output_tokens"] / r["seconds"]
         for name, r in {
-            "seed": seed,
-            "offline": offline,
-            "served": served,
-            "no_prefix": no_prefix,
+            "seed": m.seed,
+            "offline": m.offline,
+            "served": m.served,
+            "no_prefix": m.no_prefix,
         }.items()
     }
+    sweep, streamed = m.sweep, m.streamed
     best = max(sweep, key=lambda c: sweep[c]["request_throughput"])
     results["llm_stage"] = {
         "seed_tokens_per_s": round(tps["seed"], 2),
@@ -180,9 +360,12 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
         "served_tokens_per_s": round(tps["served"], 2),
         "served_vs_seed": ratio(tps["served"], tps["seed"]),
         "served_vs_vllm": ratio(tps["served"], tps["offline"]),
-        "model": settings.llm.model_source,
-        "prompts": len(prompts),
+        "model": model,
+        "prompts": m.prompts,
         "max_tokens": plan.max_tokens,
+        "seed_dtype": m.seed.get("dtype"),
+        "seed_device": m.seed.get("device"),
+        "vllm_offline_dtype": m.offline.get("dtype"),
     }
     results["recommend_only"] = {
         "requests_per_s": sweep[best]["request_throughput"],
@@ -190,7 +373,12 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
         "p99_ms": sweep[best]["p99_e2el_ms"],
         "concurrency": best,
         "sweep": {str(c): _without_raw(s) for c, s in sweep.items()},
-        "poisson": _without_raw(arrivals),
+        "poisson": _without_raw(m.arrivals),
+    }
+    results["recommend_vs_bare"] = {
+        **versus_bare(sweep, m.bare_sweep, BARE_GOAL),
+        "measured": m.bare_sweep is not None,
+        "bare_sweep": {str(c): _without_raw(s) for c, s in (m.bare_sweep or {}).items()},
     }
     results["explain_stream"] = {
         "requests_per_s": streamed["request_throughput"],
@@ -198,14 +386,18 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
         "ttft_p99_ms": streamed["p99_ttft_ms"],
         "e2e_p99_ms": streamed["p99_e2el_ms"],
         "template_share": streamed["template_share"],
+        **loadgen.combine([streamed]),
         "detail": _without_raw(streamed),
     }
+    results["explained"] = explained_section(plan.explained_k, m.explained)
+    results["cancel_storm"] = m.cancel_storm
     results["prefix_caching"] = {
         "on_tokens_per_s": round(tps["offline"], 2),
         "off_tokens_per_s": round(tps["no_prefix"], 2),
         "gain": ratio(tps["offline"], tps["no_prefix"]),
+        "dtype": m.offline.get("dtype"),
+        "off_dtype": m.no_prefix.get("dtype"),
     }
-    write_outputs(results, sweep, streamed, out)
     return results
 
 
@@ -213,7 +405,9 @@ def _without_raw(summary: dict) -> dict:
     return {key: value for key, value in summary.items() if key != "e2el_ms"}
 
 
-def write_outputs(results: dict, sweep: dict, streamed: dict, out: Path) -> None:
+def write_outputs(
+    results: dict, sweep: dict, streamed: dict, out: Path, bare: dict | None = None
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -224,7 +418,19 @@ def write_outputs(results: dict, sweep: dict, streamed: dict, out: Path) -> None
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     levels = sorted(sweep)
     figure, axis = plt.subplots(figsize=(5, 3.5))
-    axis.plot(levels, [sweep[c]["request_throughput"] for c in levels], marker="o")
+    axis.plot(
+        levels, [sweep[c]["request_throughput"] for c in levels], marker="o", label="recsplain"
+    )
+    if bare:
+        floor = sorted(bare)
+        axis.plot(
+            floor,
+            [bare[c]["request_throughput"] for c in floor],
+            marker="s",
+            linestyle="--",
+            label="bare Ray Serve app",
+        )
+        axis.legend(fontsize=7)
     axis.set(
         xscale="log",
         xlabel="concurrency",
@@ -264,10 +470,16 @@ def write_outputs(results: dict, sweep: dict, streamed: dict, out: Path) -> None
     (out / "report.md").write_text(report(results))
 
 
+def _yes(flag: bool | None) -> str:
+    return {True: "yes", False: "no", None: "unknown"}[flag]
+
+
 def report(results: dict) -> str:
     stage, recommend = results["llm_stage"], results["recommend_only"]
     stream, prefix = results["explain_stream"], results["prefix_caching"]
-    m = results["machine"]
+    versus, explained = results["recommend_vs_bare"], results["explained"]
+    cancel, m = results["cancel_storm"], results["machine"]
+    k = explained["k"]
     rows = [
         ("served / seed output tokens/s (goal >= 8)", stage["served_vs_seed"]),
         ("served / vLLM offline output tokens/s (goal >= 0.85)", stage["served_vs_vllm"]),
@@ -277,17 +489,62 @@ def report(results: dict) -> str:
             recommend["requests_per_s"],
         ),
         ("recommend only: p99 ms (goal < 50)", recommend["p99_ms"]),
+        *(
+            (
+                f"recommend only / bare Ray Serve app, req/s at concurrency {level} "
+                f"(goal >= {versus['goal']})",
+                row["ratio"],
+            )
+            for level, row in versus["levels"].items()
+        ),
         ("explain k, streamed: req/s", stream["requests_per_s"]),
         (
             "explain k, streamed: TTFT p50 / p99 ms",
             f"{stream['ttft_p50_ms']} / {stream['ttft_p99_ms']}",
         ),
         ("explain k, streamed: template share", stream["template_share"]),
+        *(
+            (
+                f"explained k={k}, concurrency {level}: first explanation p50 / p99 ms",
+                f"{explained[f'ttft_c{level}_p50_ms']} / {explained[f'ttft_c{level}_p99_ms']}",
+            )
+            for level in explained["levels"]
+        ),
+        (f"explained k={k}: verified LLM explanations/s", explained["llm_explanations_per_s"]),
+        (f"explained k={k}: LLM share", explained["llm_share"]),
+        (f"explained k={k}: cache hit rate", explained["cache_hit_rate"]),
+        (f"explained k={k}: template reasons", _counts(explained["template_reasons"])),
+        (
+            f"cancel storm ({cancel['requests']} x k={cancel['k']}, deadline "
+            f"{cancel['deadline_ms']} ms): seconds to recovery",
+            _recovery(cancel),
+        ),
+        (
+            "cancel storm: storm responses p50 / max ms; their template reasons",
+            f"{cancel.get('storm_p50_ms')} / {cancel.get('storm_max_ms')}; "
+            f"{_counts(cancel.get('storm_template_reasons') or {})}",
+        ),
     ]
+    if versus["levels"]:
+        rows.insert(
+            5 + len(versus["levels"]),
+            (
+                f"recommend only / bare: lowest ratio, goal >= {versus['goal']} met",
+                f"{versus['min_ratio']}, {_yes(versus['goal_met'])}",
+            ),
+        )
+    flags = " ".join(m.get("cpu_flags") or []) or "none of the relevant ones"
     lines = [
         f"# recsplain benchmark ({results['git_sha'] or 'no git'})",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GiB, GPU: {m['gpu'] or 'none'}; "
+        f"Machine: {m.get('cpu_model') or m['cpu']} ({m['cpu']}), {m['cores']} cores, "
+        f"{m['ram_gb']} GiB, GPU: {m['gpu'] or 'none'}; ISA flags: {flags}"
+        + (f" (ONEDNN_MAX_CPU_ISA={m['isa_cap']})" if m.get("isa_cap") else "")
+        + f"; native bf16: {_yes(m.get('native_bf16'))}.",
+        "",
+        f"Engine dtype {m.get('engine_dtype')} (config {m.get('config_dtype')}, accelerator "
+        f"{m.get('accelerator')}); seed HF generate in {stage.get('seed_dtype')} on "
+        f"{stage.get('seed_device')}, vLLM offline in {stage.get('vllm_offline_dtype')}; "
         f"model {stage['model']}, {stage['prompts']} prompts, max_tokens {stage['max_tokens']}.",
         "",
         "| figure | value |",
@@ -295,7 +552,36 @@ def report(results: dict) -> str:
         *(f"| {name} | {value} |" for name, value in rows),
         "",
     ]
+    if versus["levels"]:
+        lines += [
+            "Recommend only against a bare Ray Serve app (proxy -> FastAPI ingress -> one "
+            "deployment returning a small dict), same Ray instance, proxy and client:",
+            "",
+            "| concurrency | recsplain req/s | p50 ms | p99 ms | bare req/s | p50 ms | p99 ms "
+            "| ratio |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *(
+                f"| {level} | {row['recsplain']['requests_per_s']} | {row['recsplain']['p50_ms']} "
+                f"| {row['recsplain']['p99_ms']} | {row['bare']['requests_per_s']} "
+                f"| {row['bare']['p50_ms']} | {row['bare']['p99_ms']} | {row['ratio']} |"
+                for level, row in versus["levels"].items()
+            ),
+            "",
+        ]
+    else:
+        lines += ["The bare Ray Serve app was not measured (no /bare app at --url).", ""]
     return "\n".join(lines)
+
+
+def _counts(counts: dict) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
+
+
+def _recovery(cancel: dict) -> str:
+    idle = f"idle probe {cancel['idle_probe_s']} s, bound {cancel['bound_s']} s"
+    if cancel["recovered"]:
+        return f"{cancel['recovery_s']} ({idle})"
+    return f"not recovered within {cancel['max_wait_s']:g} s ({idle})"
 
 
 @app.command()

@@ -23,6 +23,9 @@ CONTRACT = {
         "model",
         "prompts",
         "max_tokens",
+        "seed_dtype",
+        "seed_device",
+        "vllm_offline_dtype",
     },
     "recommend_only": {"requests_per_s", "p50_ms", "p99_ms", "concurrency"},
     "explain_stream": {
@@ -31,9 +34,45 @@ CONTRACT = {
         "ttft_p99_ms",
         "e2e_p99_ms",
         "template_share",
+        "llm_explanations_per_s",
+        "llm_share",
+        "template_reasons",
+        "cache_hit_rate",
     },
-    "prefix_caching": {"on_tokens_per_s", "off_tokens_per_s", "gain"},
-    "machine": {"cpu", "cores", "ram_gb", "gpu"},
+    "prefix_caching": {"on_tokens_per_s", "off_tokens_per_s", "gain", "dtype"},
+    "machine": {
+        "cpu",
+        "cores",
+        "ram_gb",
+        "gpu",
+        "cpu_model",
+        "cpu_flags",
+        "native_bf16",
+        "engine_dtype",
+    },
+    # k=3 explained, streamed, at concurrency 1 and 4
+    "explained": {
+        "k",
+        "ttft_c1_p50_ms",
+        "ttft_c1_p99_ms",
+        "ttft_c4_p50_ms",
+        "ttft_c4_p99_ms",
+        "llm_explanations_per_s",
+        "llm_share",
+        "template_reasons",
+        "cache_hit_rate",
+        "levels",
+    },
+    "recommend_vs_bare": {"goal", "levels", "ratio_c1", "ratio_c16", "min_ratio", "goal_met"},
+    "cancel_storm": {
+        "requests",
+        "idle_probe_s",
+        "bound_s",
+        "recovered",
+        "recovery_s",
+        "max_wait_s",
+        "probes",
+    },
 }
 
 
@@ -58,6 +97,21 @@ def test_bench_smoke_writes_the_results_contract(tmp_path, default_artifacts):
     assert stage["seed_tokens_per_s"] > 0 and stage["served_tokens_per_s"] > 0
     assert results["recommend_only"]["requests_per_s"] > 0
     assert results["explain_stream"]["ttft_p50_ms"] is not None
+    machine = results["machine"]
+    assert machine["engine_dtype"] in ("float32", "bfloat16") and machine["cpu_model"]
+    # the dtype rule on both sides of the LLM-stage comparison
+    assert stage["seed_dtype"] == stage["vllm_offline_dtype"] == machine["engine_dtype"]
+    explained = results["explained"]
+    assert explained["k"] == 3 and set(explained["levels"]) == {"1", "4"}
+    assert explained["ttft_c1_p50_ms"] is not None and explained["ttft_c4_p99_ms"] is not None
+    assert 0 <= explained["llm_share"] <= 1 and 0 <= explained["cache_hit_rate"] <= 1
+    versus = results["recommend_vs_bare"]
+    assert versus["measured"] and versus["ratio_c1"] > 0 and versus["ratio_c16"] > 0
+    storm = results["cancel_storm"]
+    assert storm["idle_probe_s"] > 0 and storm["storm_statuses"] == {"200": storm["requests"]}
+    assert storm["recovered"] is (storm["recovery_s"] is not None)
     for name in ("report.md", "throughput_vs_concurrency.png", "latency_cdf.png", "llm_stage.png"):
         assert (out / name).stat().st_size > 0, name
-    assert "served / seed" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "served / seed" in report and machine["cpu_model"] in report
+    assert "recommend only / bare Ray Serve app" in report and "seconds to recovery" in report
