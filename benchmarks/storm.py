@@ -101,18 +101,8 @@ async def probe(
         )
     )
     chatted = time.perf_counter()
-    sample = Sample(0, 0.0)
     left = max(1.0, timeout_s - (chatted - start))
-    try:
-        response = await client.post(
-            "/v1/recommendations", json={"user_id": user_id, "k": 3}, timeout=left
-        )
-        sample.status = response.status_code
-        if response.status_code == 200:
-            for item in response.json().get("items", []):
-                count_explanation(sample, item.get("explanation"))
-    except httpx.HTTPError:
-        sample.status = 599
+    sample = await _recommend(client, {"user_id": user_id, "k": 3}, left)
     done = time.perf_counter()
     return Probe(
         start - origin,
@@ -133,15 +123,12 @@ async def _status(call) -> int:
         return 599
 
 
-async def storm_request(client: httpx.AsyncClient, user_id: str, k: int, deadline_ms: int):
+async def _recommend(client: httpx.AsyncClient, body: dict, timeout_s: float) -> Sample:
+    """One recommendation request, its status and its explanations counted (599: no answer)."""
     start = time.perf_counter()
     sample = Sample(0, 0.0)
     try:
-        response = await client.post(
-            "/v1/recommendations",
-            json={"user_id": user_id, "k": k, "deadline_ms": deadline_ms},
-            timeout=60,
-        )
+        response = await client.post("/v1/recommendations", json=body, timeout=timeout_s)
         sample.status = response.status_code
         if response.status_code == 200:
             for item in response.json().get("items", []):
@@ -150,6 +137,10 @@ async def storm_request(client: httpx.AsyncClient, user_id: str, k: int, deadlin
         sample.status = 599
     sample.e2e_s = time.perf_counter() - start
     return sample
+
+
+async def storm_request(client: httpx.AsyncClient, user_id: str, k: int, deadline_ms: int):
+    return await _recommend(client, {"user_id": user_id, "k": k, "deadline_ms": deadline_ms}, 60)
 
 
 async def cancel_storm(

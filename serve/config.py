@@ -8,11 +8,12 @@ overridden from the environment with the `RECSPLAIN_` prefix and `__` between ne
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,7 @@ class LLMSettings(_Strict):
     """The explanation model: a local folder (see `recsplain prepare-model`) or any HF model id."""
 
     model_id: str = "recsplain-llm"
-    model_source: str = "models/SmolLM2-135M-Instruct"
+    model_source: str = "models/Qwen2.5-Coder-0.5B-Instruct"
     accelerator: Literal["cpu", "gpu"] = "cpu"
     tensor_parallel_size: int = Field(1, ge=1)
     engine_kwargs: dict[str, Any] = Field(
@@ -87,10 +88,27 @@ class LLMSettings(_Strict):
         1.0, gt=0, description="how often the ingress reads the engine's queue for admission"
     )
 
+    @field_validator("engine_kwargs")
+    @classmethod
+    def _typed_engine_kwargs(cls, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """One key set from the environment (RECSPLAIN_LLM__ENGINE_KWARGS__MAX_NUM_SEQS=128)
+        arrives as a string; give it the type JSON reads in it, so "false" is no true string."""
+        return {key: _json_scalar(value) for key, value in kwargs.items()}
+
     def resolved_source(self) -> str:
         """A relative path that exists under the project root becomes absolute; else an HF id."""
         candidate = PROJECT_ROOT / self.model_source
         return str(candidate) if candidate.exists() else self.model_source
+
+
+def _json_scalar(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    return parsed if isinstance(parsed, bool | int | float) or parsed is None else value
 
 
 class ExplainSettings(_Strict):

@@ -73,3 +73,16 @@ def resolve_dtype(requested: str, accelerator: str, cpu: CpuInfo | None = None) 
     if accelerator == "gpu":
         return "bfloat16"
     return "bfloat16" if (cpu or cpu_info()).native_bf16 else "float32"
+
+
+def cpu_env(threads_bind: str, reserved_cores: int | None) -> dict[str, str]:
+    """vLLM's CPU engine settings as the environment variables it reads. For
+    VLLM_CPU_OMP_THREADS_BIND, 'all' binds one thread to every core this process may use, and
+    'auto' keeps vLLM's own choice (one core left to its scheduler)."""
+    if threads_bind == "all":
+        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        threads_bind = ",".join(str(core) for core in cores) if cores else "auto"
+    env = {"VLLM_CPU_OMP_THREADS_BIND": threads_bind}
+    if reserved_cores is not None:
+        env["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(reserved_cores)
+    return env

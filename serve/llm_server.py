@@ -14,22 +14,9 @@ import os
 from ray.llm._internal.serve.core.server.llm_server import LLMServer
 from ray.serve.llm import LLMConfig
 
-from serve.hardware import cpu_info, resolve_dtype
+from serve.hardware import cpu_env, cpu_info, resolve_dtype
 
 log = logging.getLogger(__name__)
-
-
-def cpu_env(threads_bind: str, reserved_cores: int | None) -> dict[str, str]:
-    """vLLM's CPU engine settings as the environment variables it reads. For
-    VLLM_CPU_OMP_THREADS_BIND, 'all' binds one thread to every core this process may use, and
-    'auto' keeps vLLM's own choice (one core left to its scheduler)."""
-    if threads_bind == "all":
-        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-        threads_bind = ",".join(str(core) for core in cores) if cores else "auto"
-    env = {"VLLM_CPU_OMP_THREADS_BIND": threads_bind}
-    if reserved_cores is not None:
-        env["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(reserved_cores)
-    return env
 
 
 class RecsplainLLMServer(LLMServer):

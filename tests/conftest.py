@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# The tests keep the smallest model: it starts in seconds. Every app, engine and CLI the tests
+# start (in this process, Ray's workers or subprocesses) reads this over serve/config.yaml.
+os.environ["RECSPLAIN_LLM__MODEL_SOURCE"] = "models/SmolLM2-135M-Instruct"
 
 import pytest
 
@@ -75,11 +78,41 @@ def injected_artifacts(tmp_path_factory, default_config):
     return out
 
 
+WARM_USERS = 3  # stored users whose top-3 explanations are precomputed before the app starts
+
+
 @pytest.fixture(scope="session")
-def service(injected_artifacts):
+def warm_cache(tmp_path_factory, injected_artifacts):
+    """`recsplain explain-batch --precompute` for the first stored users, in its own process (so
+    its engine is gone before the app starts its own): the file the app loads to start warm."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from serve.config import CONFIG_FILE, PROJECT_ROOT, serve_config
+    from serve.model_prep import SMOLLM2, SMOLLM2_DIR_NAME, prepare_model
+
+    prepare_model(SMOLLM2, PROJECT_ROOT / "models" / SMOLLM2_DIR_NAME)
+    folder = tmp_path_factory.mktemp("warm")
+    config = serve_config(CONFIG_FILE)
+    config["applications"][0]["args"]["artifacts"] = str(injected_artifacts)
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    out = folder / "explanations.jsonl"
+    command = [sys.executable, "-m", "serve.cli", "explain-batch", "--precompute", "--k", "3"]
+    command += ["--users", str(WARM_USERS), "--out", str(out)]
+    command += ["--config", str(folder / "config.yaml")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=os.environ)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def service(injected_artifacts, warm_cache):
     """The real app: Ray Serve, the vLLM engine on SmolLM2 (eager), FAISS; once per session.
 
-    The retriever gets a tiny queue so the overload test can fill it; an API key is set.
+    The retriever gets a tiny queue so the overload test can fill it; an API key is set; the
+    explanation cache starts with `warm_cache`.
     """
     import socket
 
@@ -90,6 +123,7 @@ def service(injected_artifacts):
     prepare_model(SMOLLM2, PROJECT_ROOT / "models" / SMOLLM2_DIR_NAME)
     args = app_args(serve_config(CONFIG_FILE))
     args["artifacts"] = str(injected_artifacts)
+    args["explain"]["cache_file"] = str(warm_cache)
     retriever = args["deployments"]["retriever"]
     retriever.update(max_ongoing_requests=1, max_queued_requests=2)
     retriever["autoscaling_config"].update(min_replicas=1, max_replicas=1)

@@ -1,4 +1,5 @@
-"""explain-batch end to end: the CLI in its own process, with vLLM's real offline engine.
+"""explain-batch end to end: the CLI in its own process, with vLLM's real async engine and the
+server's explanation policy.
 
 It runs in a subprocess so the engine is gone before the served app starts its own (the files
 are collected alphabetically, so this runs before test_serving).
@@ -56,6 +57,8 @@ def test_explain_batch_explains_pairs_and_keeps_bad_rows(
     good, bad = result.head(4), result.tail(2)
     assert good["error"].is_null().all() and good["explanation"].is_not_null().all()
     assert set(good["source"].to_list()) <= {"llm", "template"}
+    for source, reason in good.select("source", "reason").iter_rows():
+        assert (reason is None) == (source == "llm"), "every template says why"
     assert all(cited for cited in good["cited_item_ids"].to_list())
     assert bad["explanation"].is_null().all()
     assert bad["error"].to_list() == [

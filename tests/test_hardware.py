@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from serve.hardware import CpuInfo, cpu_info, parse_cpuinfo, resolve_dtype
-from serve.llm_server import cpu_env
+from serve.hardware import CpuInfo, cpu_env, cpu_info, parse_cpuinfo, resolve_dtype
 
 AVX2_ONLY = "model name\t: AMD EPYC 7B12\nflags\t\t: fpu sse2 avx avx2 fma\n"
 SAPPHIRE = (

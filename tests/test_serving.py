@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, INJECTED_ITEM
+from tests.conftest import API_KEY, INJECTED_ITEM, WARM_USERS
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 YEAR_TITLE = re.compile(r"([A-Z0-9][^.;:!?\"]{1,80}? \((?:19|20)\d\d\))")
@@ -87,8 +88,48 @@ def test_streaming_sends_recommendations_then_each_explanation_then_done(client,
 def test_a_tiny_deadline_gives_templates_with_200(client):
     response = recommend(client, user_id="15", k=4, deadline_ms=1)
     assert response.status_code == 200
-    sources = {item["explanation"]["source"] for item in response.json()["items"]}
-    assert sources == {"template"}
+    explanations = [item["explanation"] for item in response.json()["items"]]
+    assert {e["source"] for e in explanations} == {"template"}
+    # Admission control refuses up front what cannot finish in 1 ms; anything else is late.
+    assert {e["reason"] for e in explanations} <= {"overloaded", "deadline"}
+
+
+def test_every_template_says_why_and_llm_text_does_not(client):
+    for user in ("15", "21", "42"):
+        for item in recommend(client, user_id=user, k=3).json()["items"]:
+            explanation = item["explanation"]
+            if explanation["source"] == "llm":
+                assert explanation["reason"] is None
+            else:
+                assert explanation["reason"] in (
+                    "deadline",
+                    "overloaded",
+                    "capped",
+                    "rejected",
+                    "llm_error",
+                    "no_evidence",
+                )
+
+
+def test_a_precomputed_cache_makes_the_first_request_warm(client, injected_artifacts):
+    from retrieval.artifacts import load_recommender
+
+    recommender, _ = load_recommender(injected_artifacts)
+    for user in list(recommender.histories)[:WARM_USERS]:
+        start = time.perf_counter()
+        items = recommend(client, user_id=user, k=3).json()["items"]
+        assert all(item["explanation"]["cached"] for item in items), user
+        assert {item["explanation"]["reason"] for item in items} <= {None, "rejected"}
+        assert time.perf_counter() - start < 5, "no LLM call was needed"
+
+
+def test_asking_again_is_answered_from_the_cache(client):
+    first = recommend(client, user_id="77", k=2, deadline_ms=120_000).json()["items"]
+    again = recommend(client, user_id="77", k=2).json()["items"]
+    for before, after in zip(first, again, strict=True):
+        if before["explanation"]["reason"] in (None, "rejected"):
+            assert after["explanation"]["cached"]
+            assert after["explanation"]["text"] == before["explanation"]["text"]
 
 
 def test_another_language_is_answered_in_it(client):
@@ -173,13 +214,22 @@ def test_catalog_item_lookup(client):
 
 
 def test_health_metrics_and_docs(client):
-    assert client.get("/healthz").json()["status"] == "ok"
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok"
+    llm = health["llm"]
+    assert llm["dtype"] in ("float32", "bfloat16") and llm["dtype_setting"] == "auto"
+    assert llm["cpu"]["model"] and isinstance(llm["cpu"]["flags"], list)
+    assert llm["dtype"] == ("bfloat16" if llm["cpu"]["native_bf16"] else "float32")
+    assert health["explanation_cache"]["entries"] >= 1
     metrics = client.get("/metrics").text
     for name in (
         "recsplain_requests_total",
         "recsplain_stage_seconds_bucket",
         "recsplain_explanations_total",
         "recsplain_verifier_failures_total",
+        "recsplain_template_reasons_total",
+        "recsplain_explanation_cache_total",
+        "recsplain_llm_queue",
     ):
         assert name in metrics
     assert 'route="/v1/recommendations",status="200"' in metrics
