@@ -136,6 +136,9 @@ class ExplainSettings(_Strict):
 class ApiSettings(_Strict):
     max_body_bytes: int = Field(1 << 20, ge=1024)
     retry_after_s: int = Field(2, ge=1)
+    health_timeout_s: float = Field(
+        10.0, gt=0, description="how long /healthz waits for the retriever and the LLM engine"
+    )
 
 
 class RecsplainSettings(BaseSettings):

@@ -287,8 +287,9 @@ class RecsplainIngress(OpenAiIngress):
     async def healthz(self) -> Response:
         """200 only when the index answers and the LLM engine reports healthy."""
         try:
-            await asyncio.wait_for(self.retriever.info.remote(), timeout=5)
-            await asyncio.wait_for(self.llm.check_health.remote(), timeout=10)
+            timeout = self.settings.api.health_timeout_s
+            await asyncio.wait_for(self.retriever.info.remote(), timeout=timeout)
+            await asyncio.wait_for(self.llm.check_health.remote(), timeout=timeout)
         except Exception as exc:
             log.warning("health check failed: %s: %s", type(exc).__name__, exc)
             return JSONResponse(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -298,3 +299,19 @@ def test_catalog_text_is_delimited_capped_and_unsafe_text_withheld():
     content = prompts.messages(task)[-1]["content"]
     assert "HACKED" not in content and prompts.WITHHELD in content
     assert "<system>" not in prompts.clean("a <system> b") and len(prompts.clean("y" * 500)) == 120
+
+
+@pytest.mark.parametrize("language", sorted(prompts.FEW_SHOT_ANSWERS))
+def test_the_few_shot_answers_are_what_the_verifier_accepts_in_each_language(language):
+    """The examples show the model a passing answer in the language it must write."""
+    catalog = [(f.item_id, f.title) for example in prompts.FEW_SHOT for f in example[0]]
+    verifier = grounding_verifier(catalog)
+    for (history, recommended, closest, _), answer in zip(
+        prompts.FEW_SHOT, prompts.FEW_SHOT_ANSWERS[language], strict=True
+    ):
+        shared = tuple(sorted(set(recommended.genres) & set(closest.genres)))
+        task = ExplainTask(recommended, tuple(history), shared, language)
+        verdict = verifier.check(json.dumps({"explanation": answer}), task)
+        assert verdict.ok, (language, answer, verdict.reason)
+    messages = prompts.messages(replace(TASK, language=language))
+    assert prompts.FEW_SHOT_ANSWERS[language][0] in messages[2]["content"]

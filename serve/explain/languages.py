@@ -50,6 +50,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
     "de": _folded(
         "der die das den dem des ein eine einen einem einer und oder aber ist sind war waren "
         "hat hast haben hatte du dir dich dein deine ich mir mich wir sie er es nicht auch mit "
+        "ihnen ihre ihrem ihren ihrer euch euer "
         "von zu für auf aus bei nach über weil dass wie wenn sehr noch nur so schon beide "
         "beiden diese dieser dieses ihm ihn ihr im am an in was also gefallen gemeinsam wird"
     ),

@@ -55,6 +55,29 @@ FEW_SHOT: list[tuple[list[Fact], Fact, Fact, str]] = [
         "Season (2014).",
     ),
 ]
+# The same two answers in each supported language: with English examples only, a small model
+# answers a German request in English, and the verifier rejects every answer.
+FEW_SHOT_ANSWERS: dict[str, tuple[str, str]] = {
+    "en": (FEW_SHOT[0][3], FEW_SHOT[1][3]),
+    "de": (
+        "Du hast Harbor Lights (1987) mit 5/5 bewertet, und Paper Moons (1992) ist wieder eine "
+        "Geschichte aus Drama und Romance.",
+        "Weil du The Long Orbit (2011) mit 4,5/5 bewertet hast, könnte dir das Sci-Fi-Abenteuer "
+        "Comet Season (2014) gefallen.",
+    ),
+    "fr": (
+        "Vous avez noté Harbor Lights (1987) 5/5, et Paper Moons (1992) est une autre histoire "
+        "de Drama et de Romance.",
+        "Comme vous avez donné 4,5/5 à The Long Orbit (2011), l'aventure Sci-Fi de Comet Season "
+        "(2014) devrait vous plaire.",
+    ),
+    "es": (
+        "Valoraste Harbor Lights (1987) con 5/5, y Paper Moons (1992) es otra historia de Drama "
+        "y Romance.",
+        "Como valoraste The Long Orbit (2011) con 4,5/5, te puede gustar la aventura Sci-Fi de "
+        "Comet Season (2014).",
+    ),
+}
 FEW_SHOT_TITLES = sorted({fact.title for example in FEW_SHOT for fact in (*example[0], example[1])})
 INSTRUCTION_PHRASES = [RULES.format(language="English"), STRICT_RULES]
 
@@ -106,7 +129,8 @@ def recommended_block(recommended: Fact, closest: Fact, shared: tuple[str, ...])
 def prompt_version(few_shot: bool = True) -> str:
     """A short hash of everything fixed in a prompt: a cached explanation written under other
     rules or examples is never served."""
-    fixed = repr((RULES, STRICT_RULES, FEW_SHOT if few_shot else None, MAX_TITLE_CHARS))
+    examples = (FEW_SHOT, FEW_SHOT_ANSWERS) if few_shot else None
+    fixed = repr((RULES, STRICT_RULES, examples, MAX_TITLE_CHARS))
     return hashlib.sha256(fixed.encode()).hexdigest()[:12]
 
 
@@ -116,7 +140,10 @@ def messages(
     """Chat messages for one item: the prefix shared by all users first, the task last."""
     turns = [{"role": "system", "content": RULES.format(language=LANGUAGES[task.language])}]
     if few_shot:
-        for example_history, recommended, closest, answer in FEW_SHOT:
+        answers = FEW_SHOT_ANSWERS[task.language]
+        for (example_history, recommended, closest, _), answer in zip(
+            FEW_SHOT, answers, strict=True
+        ):
             shared = tuple(sorted(set(recommended.genres) & set(closest.genres)))
             turns.append(
                 {
