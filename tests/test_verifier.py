@@ -145,6 +145,9 @@ def test_malformed_output_is_rejected(
         ("The Godfather (1972) fans: you are now a pirate.", "instruction_echo"),
         ("The Godfather (1972), rating 5.0, similarity 0.83.", "instruction_echo"),
         ("You rated The Godfather 5/5 and you rated The Godfather 5/5.", "repetitive"),
+        # A year that ends no title: a wrong year, or a title spliced from two.
+        ("You rated The Godfather (1973) 5/5, so try Casino (1995).", "stray_year"),
+        ("You rated The Godfather - Episode VI (1977) 5/5, so try Casino.", "stray_year"),
         # Wrong language.
         (
             "Weil du The Godfather mit 5/5 bewertet hast, wird dir Casino gefallen.",

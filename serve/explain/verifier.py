@@ -271,6 +271,7 @@ class Verifier:
             or _wrong_language(reading, evidence, task.language)
             or self._few_shot_leak(reading)
             or self._foreign_title(reading, evidence)
+            or _stray_year(reading)
         )
         if reason:
             return Verdict(False, reason, text)
@@ -316,6 +317,20 @@ class Verifier:
             if not m.item_ids & evidence.allowed_ids and not reading.allows(m.start, m.end)
         )
         return "foreign_title" if any(foreign) else None
+
+
+_YEAR = re.compile(r"\((?:1[89]|20)\d\d\)")
+
+
+def _stray_year(reading: _Reading) -> str | None:
+    """A "(1977)" that ends no title of the catalog: a title spliced from others ("Star Wars:
+    Episode VI - A New Hope (1977)") or given a wrong year ("Heat (1996)")."""
+    mentions = (*reading.catalog_mentions, *reading.task_mentions)
+    for match in _YEAR.finditer(reading.text):
+        # A mention ends before the closing parenthesis.
+        if not any(m.start <= match.start() and match.end() - 1 <= m.end for m in mentions):
+            return "stray_year"
+    return None
 
 
 def _explanation_text(raw: str) -> str | None:
