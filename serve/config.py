@@ -115,7 +115,7 @@ class ExplainSettings(_Strict):
     max_tokens: int = Field(96, ge=8)
     temperature: float = Field(0.2, ge=0)
     max_chars: int = Field(300, ge=40)
-    deadline_s: float = Field(30.0, gt=0, description="per request; late items get templates")
+    deadline_s: float = Field(45.0, gt=0, description="per request; late items get templates")
     retry: bool = True
     few_shot: bool = True
     max_llm_calls_per_request: int = Field(

@@ -148,6 +148,7 @@ class RecsplainIngress(OpenAiIngress):
                 self.admission.engine_queue = load["unfinished_requests"]
             except Exception as exc:  # the engine restarting must not stop the poller
                 log.debug("engine load poll failed: %s: %s", type(exc).__name__, exc)
+                self.admission.engine_queue = 0  # a stale queue would refuse every call
             metrics.LLM_QUEUE.set(self.admission.queue())
             metrics.LLM_THROUGHPUT.set(self.admission.throughput)
             await asyncio.sleep(self.settings.llm.load_poll_s)
