@@ -78,8 +78,9 @@ class LLMSettings(_Strict):
         }
     )
     cpu_threads_bind: str = Field(
-        "auto",
-        description="VLLM_CPU_OMP_THREADS_BIND for the CPU engine: 'auto', 'all' or a core list",
+        "all",
+        description="VLLM_CPU_OMP_THREADS_BIND for the CPU engine: 'all' (every usable core), "
+        "'auto' (vLLM's choice: one core fewer) or a core list",
     )
     cpu_reserved_cores: int | None = Field(
         None, ge=0, description="VLLM_CPU_NUM_OF_RESERVED_CPU; None keeps vLLM's default"

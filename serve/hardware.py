@@ -75,13 +75,26 @@ def resolve_dtype(requested: str, accelerator: str, cpu: CpuInfo | None = None) 
     return "bfloat16" if (cpu or cpu_info()).native_bf16 else "float32"
 
 
+def usable_cores(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> list[int]:
+    """The cores this process may run on, cut to its cgroup CPU quota: a Kubernetes pod limited
+    to 2 CPUs still sees every core of its node in its affinity mask."""
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    cores = cores or list(range(os.cpu_count() or 1))
+    try:
+        quota, period = cgroup_cpu_max.read_text().split()[:2]
+    except (OSError, ValueError):
+        return cores
+    if quota == "max":
+        return cores
+    return cores[: max(1, int(int(quota) / int(period)))]
+
+
 def cpu_env(threads_bind: str, reserved_cores: int | None) -> dict[str, str]:
     """vLLM's CPU engine settings as the environment variables it reads. For
-    VLLM_CPU_OMP_THREADS_BIND, 'all' binds one thread to every core this process may use, and
-    'auto' keeps vLLM's own choice (one core left to its scheduler)."""
+    VLLM_CPU_OMP_THREADS_BIND, 'all' binds one thread to every usable core, and 'auto' keeps
+    vLLM's own choice (one core left to its scheduler process: half of a 2-core machine)."""
     if threads_bind == "all":
-        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-        threads_bind = ",".join(str(core) for core in cores) if cores else "auto"
+        threads_bind = ",".join(str(core) for core in usable_cores())
     env = {"VLLM_CPU_OMP_THREADS_BIND": threads_bind}
     if reserved_cores is not None:
         env["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(reserved_cores)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from serve.hardware import CpuInfo, cpu_env, cpu_info, parse_cpuinfo, resolve_dtype
+from serve.hardware import (
+    CpuInfo,
+    cpu_env,
+    cpu_info,
+    parse_cpuinfo,
+    resolve_dtype,
+    usable_cores,
+)
 
 AVX2_ONLY = "model name\t: AMD EPYC 7B12\nflags\t\t: fpu sse2 avx avx2 fma\n"
 SAPPHIRE = (
@@ -52,3 +59,12 @@ def test_cpu_engine_environment():
     env = cpu_env("all", 0)
     assert env["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "0"
     assert env["VLLM_CPU_OMP_THREADS_BIND"] != "all"
+
+
+def test_usable_cores_follow_the_cgroup_quota(tmp_path):
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("max 100000\n")
+    everything = usable_cores(cpu_max)
+    assert everything and usable_cores(tmp_path / "missing") == everything
+    cpu_max.write_text("100000 100000\n")  # a pod limited to one CPU
+    assert usable_cores(cpu_max) == everything[:1]
