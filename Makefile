@@ -20,7 +20,7 @@ MODEL_STAMP := $(VENV)/.model-$(MODEL)
 MODEL_ENV = RECSPLAIN_LLM__MODEL_SOURCE="$${RECSPLAIN_LLM__MODEL_SOURCE:-$$($(BIN)/recsplain \
 	prepare-model --source $(MODEL) --print-folder)}"
 
-.PHONY: setup model serve test lint evaluate bench-retrieval bench bench-smoke clean
+.PHONY: setup model serve precompute test lint evaluate bench-retrieval bench bench-smoke clean
 
 setup: $(INSTALLED)
 
@@ -48,10 +48,18 @@ model: $(MODEL_STAMP)
 	$(BIN)/recsplain prepare-model --source $(MODEL)
 
 # The main job on the embedded MovieLens data: prepare the model, build the index if missing,
-# then serve HTTP on 127.0.0.1:8000 until Ctrl-C (settings: serve/config.yaml).
+# then serve HTTP on 127.0.0.1:8000 until Ctrl-C (settings: serve/config.yaml). Explanations
+# precomputed by `make precompute` are loaded at start when they exist.
 serve: model
 	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
-	$(MODEL_ENV) $(BIN)/recsplain serve
+	$(MODEL_ENV) env $(CACHE_ENV) $(BIN)/recsplain serve
+
+# Explain every stored user's top-3 once, offline, so `make serve` starts with a warm cache.
+PRECOMPUTED := $(ARTIFACTS)-explanations.jsonl
+CACHE_ENV = $$(test -f $(PRECOMPUTED) && echo RECSPLAIN_EXPLAIN__CACHE_FILE=$(PRECOMPUTED))
+precompute: model
+	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(MODEL_ENV) $(BIN)/recsplain explain-batch --precompute --k 3 --out $(PRECOMPUTED)
 
 test: setup
 	$(BIN)/python -m pytest
