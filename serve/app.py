@@ -60,10 +60,15 @@ def build_app(args: dict):
             "cpu_reserved_cores": settings.llm.cpu_reserved_cores,
         },
     )
+    retriever_settings = settings.deployments.retriever
     retriever = (
         serve.deployment(Retriever)
-        .options(name="Retriever", **settings.deployments.retriever.serve_options())
-        .bind(str(settings.artifacts_path()))
+        .options(name="Retriever", **retriever_settings.serve_options())
+        .bind(
+            str(settings.artifacts_path()),
+            retriever_settings.max_batch_size,
+            retriever_settings.batch_wait_timeout_s,
+        )
     )
     ingress = make_fastapi_ingress(RecsplainIngress, endpoint_map=ENDPOINTS, app=app)
     return (

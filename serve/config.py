@@ -50,11 +50,20 @@ class DeploymentSettings(_Strict):
         }
 
 
+class RetrieverSettings(DeploymentSettings):
+    """The Retriever also batches: one FAISS search for the requests queued together."""
+
+    max_batch_size: int = Field(32, ge=1)
+    batch_wait_timeout_s: float = Field(
+        0.0, ge=0, description="how long a request waits for others to share its search"
+    )
+
+
 class Deployments(_Strict):
     ingress: DeploymentSettings = Field(
         default_factory=lambda: DeploymentSettings(max_ongoing_requests=64, max_queued_requests=256)
     )
-    retriever: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    retriever: RetrieverSettings = Field(default_factory=RetrieverSettings)
     llm: DeploymentSettings = Field(
         default_factory=lambda: DeploymentSettings(max_ongoing_requests=64, max_queued_requests=256)
     )

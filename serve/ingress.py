@@ -145,10 +145,10 @@ class RecsplainIngress(OpenAiIngress):
                 load = await asyncio.wait_for(
                     self.llm.engine_load.remote(), timeout=max(5.0, self.settings.llm.load_poll_s)
                 )
-                self.admission.engine_queue = load["unfinished_requests"]
+                self.admission.observe_engine(load["unfinished_requests"])
             except Exception as exc:  # the engine restarting must not stop the poller
                 log.debug("engine load poll failed: %s: %s", type(exc).__name__, exc)
-                self.admission.engine_queue = 0  # a stale queue would refuse every call
+                self.admission.observe_engine(0)  # a stale queue would refuse every call
             metrics.LLM_QUEUE.set(self.admission.queue())
             metrics.LLM_THROUGHPUT.set(self.admission.throughput)
             await asyncio.sleep(self.settings.llm.load_poll_s)
@@ -193,6 +193,7 @@ class RecsplainIngress(OpenAiIngress):
             history=[(e.item_id, e.rating) for e in body.history] if body.history else None,
             exclude_item_ids=body.exclude_item_ids,
             language=body.language,
+            explain=body.explain,
         )
         try:
             result: RetrievalResult = await self.retriever.recommend.remote(request)

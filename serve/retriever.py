@@ -24,6 +24,7 @@ class RetrievalRequest:
     history: list[tuple[str, float | None]] | None = None
     exclude_item_ids: list[str] = field(default_factory=list)
     language: str = "en"
+    explain: bool = True  # recommend-only requests need no explanation tasks
 
 
 class RetrievalFailure(StrEnum):
@@ -44,7 +45,7 @@ class RetrievalResult:
 
 
 class Retriever:
-    def __init__(self, artifacts: str):
+    def __init__(self, artifacts: str, max_batch_size: int = 32, batch_wait_timeout_s: float = 0.0):
         self.recommender, self.manifest = load_recommender(Path(artifacts))
         self.tasks = TaskFactory(self.recommender)
         self.artifact = {
@@ -52,6 +53,8 @@ class Retriever:
             "created_at": self.manifest["created_at"],
             "data_hash": self.manifest["data_hash"],
         }
+        self.recommend.set_max_batch_size(max_batch_size)
+        self.recommend.set_batch_wait_timeout_s(batch_wait_timeout_s)
         log.info("retriever loaded %s (%d items)", artifacts, self.recommender.items.height)
 
     def info(self) -> dict:
@@ -71,7 +74,7 @@ class Retriever:
             "tags": list(fact.tags),
         }
 
-    @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
+    @serve.batch  # sizes set from the config in __init__
     async def recommend(self, requests: list[RetrievalRequest]) -> list[RetrievalResult]:
         """One FAISS search for every request in the batch that shares a k."""
         results: list[RetrievalResult | None] = [None] * len(requests)
@@ -117,5 +120,7 @@ class Retriever:
                 }
                 for rec in recommendations
             ],
-            tasks=[self.tasks.task(rec, request.language) for rec in recommendations],
+            tasks=[self.tasks.task(rec, request.language) for rec in recommendations]
+            if request.explain
+            else [],
         )

@@ -241,7 +241,7 @@ def test_cached_items_are_served_even_when_the_llm_is_overloaded():
     subject, _ = policy([GOOD], admission=admission)
     run(subject.explain(TASK))
     admission.throughput = 1.0
-    admission.engine_queue = 1000  # a queue nothing new could get through
+    admission.observe_engine(1000)  # a queue nothing new could get through
     results = run(collect(subject, [TASK, OTHER], deadline_s=2.0))
     assert results[0].cached and results[0].source == "llm"
     assert results[1].reason == TemplateReason.OVERLOADED
@@ -315,3 +315,12 @@ def test_the_few_shot_answers_are_what_the_verifier_accepts_in_each_language(lan
         assert verdict.ok, (language, answer, verdict.reason)
     messages = prompts.messages(replace(TASK, language=language))
     assert prompts.FEW_SHOT_ANSWERS[language][0] in messages[2]["content"]
+
+
+def test_our_own_calls_are_not_counted_twice_from_a_stale_engine_poll():
+    admission = Admission(expected_call_s=10.0, max_calls_per_request=10)
+    token = admission.started()
+    admission.observe_engine(3)  # our call and two from elsewhere
+    assert admission.queue() == 3
+    admission.finished(token, 5.0)
+    assert admission.queue() == 2, "our finished call is gone even before the next poll"

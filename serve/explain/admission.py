@@ -7,8 +7,8 @@ finish from the work already in the engine and its measured throughput.
 Throughput comes from Little's law: a call that took `d` seconds while on average `c` calls
 were in flight saw the engine complete `c / d` calls per second. `n` new calls on top of the
 `q` already queued then finish in about `(q + n) / throughput` seconds. The queue is the larger
-of this replica's own in-flight calls and the engine's unfinished requests (polled from the LLM
-deployment), so other replicas' and direct chat-completion traffic count too.
+this replica's own in-flight calls plus the engine's other unfinished requests (polled from the
+LLM deployment), so other replicas' and direct chat-completion traffic count too.
 """
 
 from __future__ import annotations
@@ -39,12 +39,19 @@ class Admission:
         self.max_calls_per_request = max_calls_per_request
         self.enabled = enabled
         self.in_flight = 0
-        self.engine_queue = 0  # unfinished requests the engine last reported
+        self.foreign_queue = 0  # the engine's requests that are not this replica's calls
         self._area = 0.0  # integral of in_flight over time, for the average concurrency
         self._changed = time.monotonic()
 
     def queue(self) -> int:
-        return max(self.in_flight, self.engine_queue)
+        return self.in_flight + self.foreign_queue
+
+    def observe_engine(self, unfinished: int) -> None:
+        """The engine's count of unfinished requests, just polled. What this replica has in
+        flight is known exactly and now; only the rest (other replicas, direct chat traffic)
+        is taken from the poll, so a poll that is a second old does not count our own
+        finished calls as queued."""
+        self.foreign_queue = max(0, unfinished - self.in_flight)
 
     def estimate_s(self, calls: int) -> float:
         """Seconds until `calls` new calls would be done, on top of the current queue."""
