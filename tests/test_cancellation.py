@@ -77,6 +77,24 @@ def test_a_client_leaving_the_stream_aborts_its_llm_calls(client, default_recomm
     print(f"engine idle {settled:.1f} s after the client left")
 
 
+def test_a_client_that_gives_up_on_a_plain_request_aborts_its_llm_calls(
+    service, client, default_recommender
+):
+    handle = engine_handle()
+    wait_until_idle(handle, 120)
+    user = list(default_recommender.histories)[5]
+    before = cancelled_calls(client)
+    body = {"user_id": user, "k": 10, "deadline_ms": 120_000}
+    with (
+        httpx.Client(base_url=service, headers=AUTH, timeout=3) as impatient,
+        pytest.raises(httpx.TimeoutException),
+    ):
+        impatient.post("/v1/recommendations", json=body)
+    settled = wait_until_idle(handle, SETTLE_S)
+    assert cancelled_calls(client) > before
+    print(f"engine idle {settled:.1f} s after the client gave up")
+
+
 def test_missed_deadlines_abort_their_llm_calls_and_the_engine_recovers(
     client, default_recommender
 ):
