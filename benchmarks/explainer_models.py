@@ -41,14 +41,12 @@ def measure(model: str, users: int, k: int, language: str) -> dict:
 
     settings = load_settings()
     settings.llm.model_source = model
-    settings.explain.cache_size = 0
     recommender, manifest = load_recommender(settings.artifacts_path())
     factory = TaskFactory(recommender)
     started = time.perf_counter()
     engine = AsyncEngine(settings)
     startup_s = time.perf_counter() - started
-    policy = offline_policy(settings, recommender, manifest, engine)
-    policy.cache.size = 0  # every user is a cold request
+    policy = offline_policy(settings, recommender, manifest, engine, cache_size=0)  # all cold
 
     async def one_user(tasks) -> tuple[list, float, float]:
         start = time.perf_counter()

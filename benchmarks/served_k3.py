@@ -20,21 +20,21 @@ from typing import Annotated
 import httpx
 import typer
 
+from benchmarks.loadgen import sse_events
+
 app = typer.Typer(add_completion=False)
 FIRST_USER = 100  # past the users the load generator and the tests use
 
 
 def streamed(client: httpx.Client, user: str) -> dict:
     start = time.perf_counter()
-    first, explanations, event = None, [], None
+    first, explanations = None, []
     body = {"user_id": user, "k": 3, "stream": True}
     with client.stream("POST", "/v1/recommendations", json=body) as response:
-        for line in response.iter_lines():
-            if line.startswith("event: "):
-                event = line.removeprefix("event: ")
-            elif line.startswith("data: ") and event == "explanation":
+        for event, data in sse_events(response.iter_lines()):
+            if event == "explanation":
                 first = first or time.perf_counter() - start
-                explanations.append(json.loads(line.removeprefix("data: "))["explanation"])
+                explanations.append(json.loads(data)["explanation"])
     return {
         "first_s": round(first, 2) if first else None,
         "total_s": round(time.perf_counter() - start, 2),

@@ -34,7 +34,6 @@ from serve.api import (
     install_error_handlers,
 )
 from serve.config import RecsplainSettings
-from serve.explain import prompts
 from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import Explanation
@@ -119,12 +118,7 @@ class RecsplainIngress(OpenAiIngress):
         self.retriever_info = await retriever.info.remote()
         self.llm_info = await self.llm.engine_info.remote()
         cache = ExplanationCache(
-            Namespace(
-                self.settings.llm.model_source,
-                prompts.prompt_version(explain.few_shot),
-                self.retriever_info["data_hash"],
-            ),
-            explain.cache_size,
+            Namespace.of(self.settings, self.retriever_info["data_hash"]), explain.cache_size
         )
         if explain.cache_file is not None:
             cache_file = self.settings.resolve(explain.cache_file)

@@ -23,7 +23,6 @@ import polars as pl
 from retrieval.artifacts import load_recommender
 from retrieval.recommender import Query, Recommender, UnknownItemsError, UnknownUserError
 from serve.config import RecsplainSettings
-from serve.explain import prompts
 from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import ExplainTask, Explanation
@@ -142,25 +141,27 @@ class AsyncEngine:
         self.output_tokens += len(final.outputs[0].token_ids)
         return final.outputs[0].text
 
-    def unfinished_requests(self) -> int:
-        return self.engine.get_num_unfinished_requests()
-
     def shutdown(self) -> None:
-        self.engine.shutdown()
+        # Drop the engine now: vLLM's finalizer shuts it down again, which fails noisily when
+        # it only runs at interpreter exit.
+        engine, self.engine = self.engine, None
+        engine.shutdown()
 
 
 def offline_policy(
-    settings: RecsplainSettings, recommender: Recommender, manifest: dict, engine
+    settings: RecsplainSettings,
+    recommender: Recommender,
+    manifest: dict,
+    engine,
+    cache_size: int,
 ) -> ExplanationPolicy:
-    """The server's policy around an offline engine: no deadline, no admission limit."""
+    """The server's policy around an offline engine: no deadline, no admission limit. The
+    cache holds `cache_size` explanations: every task's, for a precompute file to save them all."""
     explain = settings.explain
     verifier = grounding_verifier(
         zip(recommender.item_ids, recommender.titles, strict=True), explain.max_chars
     )
-    namespace = Namespace(
-        settings.llm.model_source, prompts.prompt_version(explain.few_shot), manifest["data_hash"]
-    )
-    cache = ExplanationCache(namespace, max(explain.cache_size, 1_000_000))
+    cache = ExplanationCache(Namespace.of(settings, manifest["data_hash"]), cache_size)
     admission = Admission(explain.expected_call_s, 1 << 30, enabled=False)
     return ExplanationPolicy(verifier, explain, engine.generate, cache, admission)
 
@@ -220,7 +221,7 @@ def _run(
 ) -> tuple[list[Explanation], ExplanationPolicy, float]:
     engine = AsyncEngine(settings)
     try:
-        policy = offline_policy(settings, recommender, manifest, engine)
+        policy = offline_policy(settings, recommender, manifest, engine, len(tasks))
         start = time.perf_counter()
         explanations = asyncio.run(_with_progress(policy, tasks))
         return explanations, policy, time.perf_counter() - start

@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from serve import metrics
+from serve.config import RecsplainSettings
+from serve.explain import prompts
 from serve.explain.explanation import ExplainTask, Explanation, TemplateReason
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,15 @@ class Namespace:
     model: str
     prompt_version: str
     data_hash: str
+
+    @classmethod
+    def of(cls, settings: RecsplainSettings, data_hash: str) -> Namespace:
+        """The namespace of the configured model and prompts over one catalog build."""
+        return cls(
+            settings.llm.model_source,
+            prompts.prompt_version(settings.explain.few_shot),
+            data_hash,
+        )
 
     def __str__(self) -> str:
         return f"{self.model}|{self.prompt_version}|{self.data_hash}"
