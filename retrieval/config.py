@@ -37,12 +37,64 @@ class ItemColumns(_Strict):
     list_separator: str = "|"
 
 
+FeedbackKind = Literal["explicit", "implicit", "binary"]
+
+
+class FeedbackConfig(_Strict):
+    """What the interactions' value column means.
+
+    - `explicit`: ratings on a declared scale (`scale`, min and max; 0.5-5 for MovieLens);
+    - `implicit`: counts or weights with no upper bound (plays, clicks, hours);
+    - `binary`: 1 for an interaction (0, when present, for a negative one).
+
+    `auto` infers the kind, and for explicit ratings the scale, from the values at build time
+    (see `retrieval.feedback.infer_feedback`); the resolved kind and scale are what the manifest
+    stores and what serving uses.
+    """
+
+    kind: Literal["auto", "explicit", "implicit", "binary"] = "auto"
+    scale: tuple[float, float] | None = Field(
+        None, description="explicit ratings: (min, max); None infers it from the values"
+    )
+
+
+class ItemWords(_Strict):
+    """A catalog item's name in one language, singular and plural ("artist", "artists")."""
+
+    singular: str = Field(min_length=1, max_length=40)
+    plural: str = Field(min_length=1, max_length=40)
+
+
+class DomainConfig(_Strict):
+    """What the catalog's items are, in words, so explanations say "artist" and not "movie".
+
+    `item` is the English word. Other supported languages take their word from `translations`,
+    else from serving's built-in dictionary of common item words, else their word for "item".
+    `action` is the English past tense of what users do with items ("played", "watched",
+    "bought"), used for implicit feedback ("you played X often"); None says it without a verb.
+    """
+
+    item: ItemWords = Field(default_factory=lambda: ItemWords(singular="item", plural="items"))
+    action: str | None = Field(None, max_length=40)
+    translations: dict[str, ItemWords] = Field(default_factory=dict)
+
+
+MOVIE_DOMAIN = DomainConfig(
+    item=ItemWords(singular="movie", plural="movies"), action="watched"
+)
+
+
 class DataConfig(_Strict):
     """Where the data is and how to read it.
 
     `layout="movielens"` reads ratings.csv, movies.csv and tags.csv. `layout="generic"` reads one
     interactions file and one items file (CSV, TSV, parquet or `::`-separated .dat) with the
     column mapping below.
+
+    Text files: `separator` None picks it by suffix (`,` for .csv, tab for .tsv/.tab, and for .dat
+    whichever of `::`, tab or `,` the first lines use). `quote_char` "auto" honours `"` quoting in
+    comma-separated files only: TSV and `::` files have no quoting convention, so a title such as
+    `"Weird Al" Yankovic` is read as written. None turns quoting off everywhere.
     """
 
     path: Path = DEFAULT_DATA_DIR
@@ -56,7 +108,13 @@ class DataConfig(_Strict):
         default_factory=lambda: ["user_id", "item_id", "rating", "timestamp"]
     )
     dat_item_names: list[str] = Field(default_factory=lambda: ["item_id", "title", "genres"])
+    separator: str | None = Field(None, min_length=1, max_length=4)
+    quote_char: str | None = Field("auto", min_length=1, max_length=4)
     encoding: str = "utf8"
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
+    domain: DomainConfig | None = Field(
+        None, description="None: movies for the MovieLens layout, items otherwise"
+    )
     unknown_items: Literal["warn", "error"] = "warn"
     max_tags_per_item: int = 10
 
@@ -66,10 +124,17 @@ class PreprocessConfig(_Strict):
 
     min_user_interactions: int = Field(2, ge=2, description="two, so each user has train and test")
     min_item_interactions: int = Field(1, ge=1)
-    positive_threshold: float | None = Field(
-        3.5, description="ratings at or above this are positives; None treats all as positive"
+    positive_threshold: float | Literal["auto"] | None = Field(
+        "auto",
+        description="values at or above this are positives; None treats all as positive; auto: "
+        "70% of an explicit scale's max (3.5 of 5), any nonzero count, a binary 1",
     )
     test_fraction: float = Field(0.1, gt=0, lt=1)
+    split: Literal["auto", "temporal", "random", "file_order", "leave_one_out"] = Field(
+        "auto",
+        description="holdout per user; auto: temporal with timestamps, else seeded random",
+    )
+    seed: int = 42
 
 
 class ALSConfig(_Strict):

@@ -19,7 +19,15 @@ from pathlib import Path
 
 import polars as pl
 
-from retrieval.config import DataConfig, InteractionColumns, ItemColumns
+from retrieval.config import (
+    MOVIE_DOMAIN,
+    DataConfig,
+    DomainConfig,
+    FeedbackConfig,
+    InteractionColumns,
+    ItemColumns,
+)
+from retrieval.feedback import resolve_feedback
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +41,20 @@ class DataError(ValueError):
 @dataclass
 class Dataset:
     """Validated data: `interactions` (user_id, item_id, rating, timestamp) and `items`
-    (item_id, title, genres, tags, description), ids as strings."""
+    (item_id, title, genres, tags, description), ids as strings.
+
+    `rating` is the interaction's value whatever `feedback` says it is (a rating, a count, 1).
+    Without a timestamp column, `timestamp` is the file order and `has_timestamps` is False.
+    `feedback` and `domain` are resolved: nothing is left to `auto` or None.
+    """
 
     interactions: pl.DataFrame
     items: pl.DataFrame
     data_hash: str
     files: list[str]
+    feedback: FeedbackConfig
+    domain: DomainConfig
+    has_timestamps: bool = True
     warnings: list[str] = field(default_factory=list)
 
 
@@ -99,6 +115,13 @@ def load_dataset(config: DataConfig) -> Dataset:
             .with_columns(pl.col("tags").fill_null(pl.lit([], dtype=pl.List(pl.String))))
         )
         files.append(tags_path)
+    feedback = resolve_feedback(
+        config.feedback,
+        interactions["rating"].to_numpy(),
+        has_values=interaction_cols.rating is not None,
+        source=interactions_path.name,
+    )
+    domain = config.domain or (MOVIE_DOMAIN if layout == "movielens" else DomainConfig())
     for message in warnings:
         log.warning(message)
     log.info(
@@ -113,6 +136,9 @@ def load_dataset(config: DataConfig) -> Dataset:
         items=items,
         data_hash=_hash_files(files),
         files=[str(path) for path in files],
+        feedback=feedback,
+        domain=domain,
+        has_timestamps=interaction_cols.timestamp is not None,
         warnings=warnings,
     )
 
