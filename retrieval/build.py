@@ -1,6 +1,6 @@
 """`recsplain build`: data to a loadable artifact directory, with holdout metrics in its manifest.
 
-The served model is first trained on the temporal train split and scored on the test split, so
+The served model is first trained on the holdout train split and scored on the test split, so
 the manifest says how good this build is; then it is retrained on all interactions and written.
 """
 
@@ -15,9 +15,11 @@ from retrieval.artifacts import write_artifacts
 from retrieval.config import RetrievalConfig
 from retrieval.content import embed_texts, item_texts
 from retrieval.data import load_dataset
-from retrieval.evaluate import EvalData, served_metrics
-from retrieval.preprocess import preprocess, temporal_split
+from retrieval.evaluate import EvalData, model_metrics
+from retrieval.feedback import describe as describe_feedback
+from retrieval.preprocess import preprocess
 from retrieval.recommender import Recommender
+from retrieval.split import holdout_split
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +43,20 @@ def build(config: RetrievalConfig, out: Path, progress: bool = True) -> dict:
 
         step(0)
         dataset = load_dataset(config.data)
+        config = config.for_dataset(dataset.feedback, dataset.domain)
         bar.update()
         step(1)
-        interactions = preprocess(dataset.interactions, config.preprocess)
+        interactions = preprocess(dataset.interactions, config.preprocess, dataset.feedback)
+        # Split now: a split the data cannot give fails before the slow embedding.
+        split = holdout_split(interactions, config.preprocess, dataset.has_timestamps)
         bar.update()
         step(2)
         texts = item_texts(dataset.items, config.content.max_chars)
         content = embed_texts(texts, config.content, progress=progress)
         bar.update()
         step(3)
-        split = temporal_split(interactions, config.preprocess.test_fraction)
-        metrics = served_metrics(EvalData.from_split(split, dataset.items), content, config)
+        holdout = EvalData.from_split(split, dataset.items)
+        metrics = model_metrics("served", holdout, content, config)
         log.info("holdout metrics: %s", metrics)
         bar.update()
         step(4)
@@ -64,7 +69,9 @@ def build(config: RetrievalConfig, out: Path, progress: bool = True) -> dict:
             data_hash=dataset.data_hash,
             data_files=dataset.files,
             data_warnings=dataset.warnings,
-            metrics={"protocol": "temporal holdout of the served model", **metrics},
+            feedback=describe_feedback(dataset.feedback),
+            domain=dataset.domain.model_dump(mode="json"),
+            metrics={"protocol": f"holdout of the served model: {split.description}", **metrics},
         )
         bar.update()
     return manifest

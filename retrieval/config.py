@@ -79,9 +79,7 @@ class DomainConfig(_Strict):
     translations: dict[str, ItemWords] = Field(default_factory=dict)
 
 
-MOVIE_DOMAIN = DomainConfig(
-    item=ItemWords(singular="movie", plural="movies"), action="watched"
-)
+MOVIE_DOMAIN = DomainConfig(item=ItemWords(singular="movie", plural="movies"), action="watched")
 
 
 class DataConfig(_Strict):
@@ -92,9 +90,10 @@ class DataConfig(_Strict):
     column mapping below.
 
     Text files: `separator` None picks it by suffix (`,` for .csv, tab for .tsv/.tab, and for .dat
-    whichever of `::`, tab or `,` the first lines use). `quote_char` "auto" honours `"` quoting in
-    comma-separated files only: TSV and `::` files have no quoting convention, so a title such as
-    `"Weird Al" Yankovic` is read as written. None turns quoting off everywhere.
+    or any other suffix whichever of `::`, tab or `,` the first lines use). `quote_char` "auto"
+    honours `"` quoting in comma-separated files only: TSV and `::` files have no quoting
+    convention, so a title such as `"Weird Al" Yankovic` is read as written. None turns quoting
+    off everywhere. `encoding` is any Python codec name (utf8, latin1, cp1252).
     """
 
     path: Path = DEFAULT_DATA_DIR
@@ -200,3 +199,8 @@ class RetrievalConfig(_Strict):
     index: IndexConfig = Field(default_factory=IndexConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     evaluation: EvalConfig = Field(default_factory=EvalConfig)
+
+    def for_dataset(self, feedback: FeedbackConfig, domain: DomainConfig) -> RetrievalConfig:
+        """This config with the data's resolved feedback and domain, as a build stores it."""
+        data = self.data.model_copy(update={"feedback": feedback, "domain": domain})
+        return self.model_copy(update={"data": data})

@@ -7,12 +7,21 @@ What is an error and what is a warning (nothing is dropped silently):
 - warning with a count (the rows are dropped): an interaction or tag whose item is not in the
   catalog. Set `data.unknown_items="error"` to make that an error too.
 
-Rows are counted from 1 without the header; for text files the line number is given as well.
+Rows are counted from 1 without the header or blank lines (which are skipped); for text files
+the line number is given as well.
+
+Text files are decoded in Python (`data.encoding`, any codec Python knows), so polars only ever
+sees UTF-8. Unquoted text is split line by line with polars string ops, which takes separators
+of any length (`::`) and checks every row's field count; quoted text goes through polars' CSV
+reader, which needs one-byte separators and pads short rows with nulls.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +41,11 @@ from retrieval.feedback import resolve_feedback
 log = logging.getLogger(__name__)
 
 MAX_REPORTED_ROWS = 5
+SUFFIX_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+# Tried in this order on files of any other suffix (.dat, .txt): `::` and tab first, since a
+# comma also occurs inside titles of files separated by them.
+SNIFFED_SEPARATORS = ("::", "\t", ",")
+SNIFFED_LINES = 5
 
 
 class DataError(ValueError):
@@ -60,14 +74,16 @@ class Dataset:
 
 @dataclass
 class _Table:
+    """`line_numbers` maps each row to its line in the file; None where lines don't apply."""
+
     path: Path
     frame: pl.DataFrame
-    header_lines: int
+    line_numbers: pl.Series | None
 
     def where(self, row_index: int) -> str:
         row = f"row {row_index + 1}"
-        if self.path.suffix.lower() != ".parquet":
-            row += f" (line {row_index + 1 + self.header_lines})"
+        if self.line_numbers is not None:
+            row += f" (line {self.line_numbers[row_index]})"
         return f"{self.path.name} {row}"
 
 
@@ -144,49 +160,181 @@ def load_dataset(config: DataConfig) -> Dataset:
 
 
 def _read_table(path: Path, config: DataConfig, dat_names: list[str]) -> _Table:
-    """Read any supported file with every column as text, so validation sees the raw values."""
+    """Read any supported file with every column as text, so validation sees the raw values.
+
+    Text files without a header take their column names from `dat_names`.
+    """
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
+    if suffix == ".parquet":
+        try:
             frame = pl.read_parquet(path)
-            return _Table(path, frame.with_columns(pl.all().cast(pl.String)), 0)
-        if suffix == ".dat":
-            return _read_dat(path, config, dat_names)
-        frame = pl.read_csv(
-            path,
-            separator="\t" if suffix in (".tsv", ".tab") else ",",
-            infer_schema=False,
-            has_header=config.has_header,
-            encoding=config.encoding,
-            new_columns=None if config.has_header else dat_names,
-        )
-    except DataError:
-        raise
-    except Exception as exc:  # polars and pyarrow raise many types; all mean "unreadable file"
-        raise DataError(f"{path}: cannot read file: {exc}") from exc
-    return _Table(path, frame, 1 if config.has_header else 0)
+        except Exception as exc:  # polars and pyarrow raise many types; all mean "unreadable file"
+            raise DataError(f"{path}: cannot read file: {exc}") from exc
+        return _Table(path, frame.with_columns(pl.all().cast(pl.String)), None)
+    text = _decode(path, config.encoding)
+    separator = config.separator or SUFFIX_SEPARATORS.get(suffix) or _sniff_separator(path, text)
+    quote = config.quote_char
+    if quote == "auto":  # TSV and `::` files have no quoting convention
+        quote = '"' if separator == "," else None
+    names = None if config.has_header else dat_names
+    # Without a quote character in the file quoting changes nothing, and the line splitter also
+    # checks field counts.
+    if quote is None or quote not in text:
+        return _split_lines(path, text, separator, names)
+    return _read_quoted(path, text, separator, quote, names)
 
 
-def _read_dat(path: Path, config: DataConfig, names: list[str]) -> _Table:
+def _decode(path: Path, encoding: str) -> str:
+    """The file as text; polars' own `utf8-lossy` is accepted and replaces undecodable bytes."""
+    lossy = encoding.lower().replace("-", "") == "utf8lossy"
     try:
-        lines = path.read_text(encoding=config.encoding).splitlines()
+        codec = codecs.lookup("utf8" if lossy else encoding).name
+    except LookupError:
+        raise DataError(
+            f"{path}: unknown encoding {encoding!r}; set data.encoding to a Python codec name "
+            "such as utf8, latin1 or cp1252"
+        ) from None
+    raw = path.read_bytes()
+    try:
+        # utf-8-sig drops a byte-order mark, which would otherwise stick to the first column name.
+        return raw.decode(
+            "utf-8-sig" if codec == "utf-8" else codec, "replace" if lossy else "strict"
+        )
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not {config.encoding} text ({exc}); set data.encoding") from exc
-    header_lines = 0
-    if config.has_header and lines:
-        names, lines = lines[0].split("::"), lines[1:]
-        header_lines = 1
-    rows = [line.split("::") for line in lines if line.strip()]
-    for index, row in enumerate(rows):
-        if len(row) != len(names):
-            raise DataError(
-                f"{path.name} row {index + 1} (line {index + 1 + header_lines}): "
-                f"expected {len(names)} '::'-separated fields ({', '.join(names)}), got {len(row)}"
-            )
-    columns = {name: [row[i] for row in rows] for i, name in enumerate(names)}
-    return _Table(path, pl.DataFrame(columns, schema=dict.fromkeys(names, pl.String)), header_lines)
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{path.name} line {line}: not {encoding} text ({exc.reason}, byte "
+            f"{raw[exc.start]:#04x}); set data.encoding to the file's encoding, "
+            "e.g. latin1 or cp1252"
+        ) from exc
+
+
+def _sniff_separator(path: Path, text: str) -> str:
+    """The first of SNIFFED_SEPARATORS that splits each of the first lines into as many fields,
+    else the first that occurs in all of them, so that a bad row's field count is reported."""
+    head = text[:65536].split("\n")
+    if len(text) > 65536:
+        head.pop()  # possibly cut short
+    sample = [line.rstrip("\r") for line in head if line.strip()][:SNIFFED_LINES]
+    if not sample:
+        raise DataError(f"{path}: empty file")
+    consistent = [
+        separator
+        for separator in SNIFFED_SEPARATORS
+        if len({line.count(separator) for line in sample}) == 1 and separator in sample[0]
+    ]
+    present = [sep for sep in SNIFFED_SEPARATORS if all(sep in line for line in sample)]
+    if consistent or present:
+        return (consistent or present)[0]
+    raise DataError(
+        f"{path}: cannot tell the separator from the first lines (tried '::', tab and ','); "
+        "set data.separator"
+    )
+
+
+def _split_lines(path: Path, text: str, separator: str, names: list[str] | None) -> _Table:
+    """One row per non-blank line, split on a separator of any length, values kept verbatim."""
+    lines = (
+        pl.Series("line", [text])
+        .str.split("\n")
+        .explode()
+        .str.strip_suffix("\r")
+        .to_frame()
+        .with_row_index("line_number", offset=1)
+        .filter(pl.col("line").str.strip_chars() != "")
+    )
+    if names is None:
+        if lines.height == 0:
+            raise DataError(f"{path}: empty file, no header line")
+        names = lines["line"][0].split(separator)
+        lines = lines.slice(1)
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise DataError(f"{path}: duplicate column name(s) {', '.join(map(repr, duplicated))}")
+    fields = lines["line"].str.split(separator)
+    frame = pl.DataFrame(
+        [fields.list.get(i, null_on_oob=True).alias(name) for i, name in enumerate(names)]
+    )
+    table = _Table(path, frame, lines["line_number"])
+    counts = fields.list.len()
+    bad = (counts != len(names)).arg_true()
+    if bad.len():
+        first = bad[0]
+        kind = "tab" if separator == "\t" else repr(separator)
+        more = f" (and {bad.len() - 1} more rows)" if bad.len() > 1 else ""
+        raise DataError(
+            f"{table.where(first)}: expected {len(names)} {kind}-separated fields "
+            f"({', '.join(names)}), got {counts[first]}{more}"
+        )
+    return table
+
+
+def _read_quoted(
+    path: Path, text: str, separator: str, quote: str, names: list[str] | None
+) -> _Table:
+    """Quoted text through polars' CSV reader; blank lines are skipped.
+
+    Lines are numbered only where no quoted value spans lines, so that rows and lines correspond.
+    """
+    if len(separator.encode()) != 1 or len(quote.encode()) != 1:
+        raise DataError(
+            f"{path}: quoted values need a one-byte separator and quote character, not "
+            f"{separator!r} and {quote!r}; set data.quote_char: null"
+        )
+    try:
+        frame = pl.read_csv(
+            text.encode(),
+            separator=separator,
+            quote_char=quote,
+            has_header=names is None,
+            new_columns=names,
+            infer_schema=False,
+        )
+    except Exception as exc:  # polars raises many types; all mean "unreadable file"
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataError(
+            f"{path.name}{_first_unreadable_record(text, separator, quote, names)}: cannot read "
+            f"file: {reason}; if the file's values contain unescaped {quote} characters, "
+            "set data.quote_char: null"
+        ) from exc
+    header_lines = 1 if names is None else 0
+    line_count = text.count("\n") + (not text.endswith("\n"))
+    first_line = header_lines + 1
+    line_numbers = (
+        pl.Series("line_number", range(first_line, first_line + frame.height), dtype=pl.UInt32)
+        if header_lines + frame.height == line_count
+        else None
+    )
+    # polars reads a blank line as a row of nulls.
+    blank = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    if blank.any():
+        frame = frame.filter(~blank)
+        line_numbers = None if line_numbers is None else line_numbers.filter(~blank)
+    return _Table(path, frame, line_numbers)
+
+
+def _first_unreadable_record(text: str, separator: str, quote: str, names: list[str] | None) -> str:
+    """' row N (line L)' of the first record that Python's strict csv reader rejects or whose
+    field count is off; polars' errors don't say where they are."""
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=separator, quotechar=quote, strict=True
+    )
+    expected = None if names is None else len(names)
+    rows, start_line = 0, 1
+    try:
+        for record in reader:
+            if record and expected is None:
+                expected = len(record)
+            elif record:
+                rows += 1
+                if len(record) != expected:
+                    return f" row {rows} (line {start_line})"
+            start_line = reader.line_num + 1
+    except csv.Error:
+        return f" row {rows + 1} (line {start_line})" if expected else f" line {start_line}"
+    return ""
 
 
 def _require_columns(table: _Table, columns: list[str]) -> None:

@@ -1,8 +1,9 @@
-"""Offline evaluation: every model on the same temporal split, full-catalog ranking, seen excluded.
+"""Offline evaluation: every model on the same holdout split, full-catalog ranking, seen excluded.
 
 `served` is the `Recommender` the HTTP server runs, trained on the train split; the baselines
-(popularity, itemknn, ease, als, content) see the same train positives. With `tune=True`,
-hyperparameters are chosen on a validation split carved from train the same way, never on test.
+(popularity, itemknn, ease, als, content) see the same train positives. Each model is an entry
+of `MODELS` that fits on train and ranks. With `tune=True`, hyperparameters are chosen on a
+validation split carved from train the same way (`retrieval.split`), never on test.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from retrieval import baselines
 from retrieval.config import RetrievalConfig
 from retrieval.content import embed_texts, item_texts
 from retrieval.data import load_dataset
+from retrieval.feedback import describe as describe_feedback
+from retrieval.feedback import positive_threshold
 from retrieval.matrix import item_positions, user_item_matrix
 from retrieval.metrics import ranking_metrics
-from retrieval.preprocess import Split, preprocess, temporal_split
+from retrieval.preprocess import preprocess
 from retrieval.recommender import Query, Recommender
+from retrieval.split import Split, holdout_split
+from retrieval.tuning import tune_config
 
 log = logging.getLogger(__name__)
 
-MODELS = ("popularity", "itemknn", "ease", "als", "content", "served")
 BATCH = 256
 
 
@@ -56,7 +60,7 @@ class EvalData:
             items=items,
             users=users,
             positives=user_item_matrix(train_positives, users, positions),
-            confidences=user_item_matrix(train_positives, users, positions, values="rating"),
+            confidences=user_item_matrix(train_positives, users, positions, values="weight"),
             seen=user_item_matrix(split.train, users, positions),
             relevant=[relevant[user] for user in users],
         )
@@ -79,55 +83,75 @@ def rank_with_recommender(recommender: Recommender, users: list[str], k: int) ->
     return ranked
 
 
-def served_metrics(
-    data: EvalData, content: np.ndarray, config: RetrievalConfig
-) -> dict[str, float]:
+# Fits a model on the train part of the data (with the item content embeddings at hand) and
+# returns each evaluated user's top-k catalog positions.
+Ranker = Callable[[EvalData, np.ndarray, RetrievalConfig], list[list[int]]]
+Scores = Callable[[np.ndarray], np.ndarray]  # user rows -> scores over the catalog
+
+
+def rank_served(data: EvalData, content: np.ndarray, config: RetrievalConfig) -> list[list[int]]:
+    """The `Recommender` the server runs, fitted on train and queried with each user's history."""
     recommender = Recommender.fit(data.split.train, data.items, content, config)
-    k = config.evaluation.k
-    ranked = rank_with_recommender(recommender, data.users, k)
-    return ranking_metrics(ranked, data.relevant, data.items.height, k)
+    return rank_with_recommender(recommender, data.users, config.evaluation.k)
+
+
+def scoring(fit: Callable[[EvalData, np.ndarray, RetrievalConfig], Scores]) -> Ranker:
+    """A `Ranker` for a model that scores the whole catalog for a batch of user rows."""
+
+    def rank(data: EvalData, content: np.ndarray, config: RetrievalConfig) -> list[list[int]]:
+        return rank_with_scorer(data, fit(data, content, config), config.evaluation.k)
+
+    return rank
+
+
+MODELS: dict[str, Ranker] = {
+    "popularity": scoring(lambda data, _, config: baselines.Popularity(data.positives).scores),
+    "itemknn": scoring(
+        lambda data, _, config: (
+            baselines.ItemKNN(data.positives, config.evaluation.itemknn_neighbors).scores
+        )
+    ),
+    "ease": scoring(
+        lambda data, _, config: baselines.EASE(data.positives, config.evaluation.ease_lambda).scores
+    ),
+    "als": scoring(lambda data, _, config: baselines.ALS(data.confidences, config.als).scores),
+    "content": scoring(lambda data, content, _: baselines.Content(data.positives, content).scores),
+    "served": rank_served,
+}
 
 
 def model_metrics(
     name: str, data: EvalData, content: np.ndarray, config: RetrievalConfig
 ) -> dict[str, float]:
-    """Fit one named model on the train part of `data` and score it on its test part."""
-    if name == "served":
-        return served_metrics(data, content, config)
-    scorer = {
-        "popularity": lambda: baselines.Popularity(data.positives),
-        "itemknn": lambda: baselines.ItemKNN(data.positives, config.evaluation.itemknn_neighbors),
-        "ease": lambda: baselines.EASE(data.positives, config.evaluation.ease_lambda),
-        "als": lambda: baselines.ALS(data.confidences, config.als),
-        "content": lambda: baselines.Content(data.positives, content),
-    }[name]()
+    """Fit the model registered as `name` on the train part of `data`; score it on the test part."""
     k = config.evaluation.k
-    ranked = rank_with_scorer(data, scorer.scores, k)
+    ranked = MODELS[name](data, content, config)
     return ranking_metrics(ranked, data.relevant, data.items.height, k)
 
 
 def evaluate(
     config: RetrievalConfig,
-    models: tuple[str, ...] = MODELS,
+    models: tuple[str, ...] = tuple(MODELS),
     tune: bool = False,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict:
     """Run the protocol and return the JSON-ready report."""
-    from retrieval.tuning import tune_config
-
     dataset = load_dataset(config.data)
-    interactions = preprocess(dataset.interactions, config.preprocess)
-    split = temporal_split(interactions, config.preprocess.test_fraction)
+    config = config.for_dataset(dataset.feedback, dataset.domain)
+    interactions = preprocess(dataset.interactions, config.preprocess, dataset.feedback)
+    split = holdout_split(interactions, config.preprocess, dataset.has_timestamps)
     progress("embedding item text")
     content = embed_texts(item_texts(dataset.items, config.content.max_chars), config.content)
     tuned = None
     if tune:
         progress("tuning on the validation split")
-        validation = temporal_split(split.train, config.preprocess.test_fraction)
-        config, tuned = tune_config(EvalData.from_split(validation, dataset.items), content, config)
+        carved = holdout_split(split.train, config.preprocess, dataset.has_timestamps)
+        validation = EvalData.from_split(carved, dataset.items)
+        config, tuned = tune_config(
+            config, lambda name, candidate: model_metrics(name, validation, content, candidate)
+        )
     data = EvalData.from_split(split, dataset.items)
     k = config.evaluation.k
-    fraction = config.preprocess.test_fraction
     results = {}
     for name in models:
         progress(f"evaluating {name}")
@@ -137,15 +161,21 @@ def evaluate(
         "protocol": {
             "dataset": str(config.data.path),
             "data_hash": dataset.data_hash,
-            "split": f"temporal per user: last {fraction:.0%} (at least 1) to test",
-            "positive_threshold": config.preprocess.positive_threshold,
+            "split": split.description,
+            "split_strategy": split.strategy,
+            "feedback": describe_feedback(dataset.feedback),
+            "positive_threshold": positive_threshold(
+                dataset.feedback, config.preprocess.positive_threshold
+            ),
             "ranking": "full catalog, train items excluded",
             "catalog_items": dataset.items.height,
             "train_interactions": split.train.height,
             "test_interactions": split.test.height,
             "users_evaluated": len(data.users),
             "recall": "hits / min(k, relevant)",
-            "tuning": "validation split carved from train" if tune else "config as given",
+            "tuning": "validation split carved from train the same way"
+            if tune
+            else "config as given",
             "tuned": tuned,
             "data_warnings": dataset.warnings,
         },

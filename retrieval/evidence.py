@@ -18,10 +18,15 @@ from retrieval.hybrid import History
 
 @dataclass(frozen=True)
 class EvidenceItem:
+    """`rating` is the user's value for the item on the catalog's feedback scale (a rating, a
+    count, 1); `top_share` the share of the user's history with a higher value (0: their most
+    played), so counts can be told as "among your most played" without quoting them."""
+
     item_id: str
     title: str
     rating: float | None
     similarity: float
+    top_share: float | None = None
 
 
 def evidence_positions(
@@ -30,7 +35,7 @@ def evidence_positions(
     recommended: list[int],
     config: EvidenceConfig,
 ) -> list[list[tuple[int, float, float]]]:
-    """For each recommended position, (history position, rating, similarity) triples, best first.
+    """For each recommended position, (history position, value, similarity) triples, best first.
 
     Only liked history items can be evidence ("because you rated it 1/5" explains nothing); a
     history with no liked item falls back to all of it. Each recommendation gets at least its
@@ -75,3 +80,11 @@ def shared_labels(recommended_labels: list[str], evidence_labels: list[list[str]
 
 def rating_or_none(rating: float) -> float | None:
     return None if math.isnan(rating) else rating
+
+
+def top_share(history: History, value: float) -> float | None:
+    """The share of `history` valued above `value` (0: the user's top), None without a value."""
+    if math.isnan(value):
+        return None
+    known = history.ratings[~np.isnan(history.ratings)]
+    return round(float(np.mean(known > value)), 4) if known.size else None

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from retrieval.config import FeedbackConfig, FeedbackKind
+from retrieval.config import FeedbackConfig
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,23 @@ def weights(feedback: FeedbackConfig, values: np.ndarray) -> np.ndarray:
     if feedback.kind == "implicit":
         return np.log1p(np.maximum(values, 0.0)).astype(np.float32)
     if feedback.kind == "binary":
-        return np.where(values > 0, 1.0, 0.0).astype(np.float32)
+        return np.where(np.isnan(values), np.nan, values > 0).astype(np.float32)
     return values
+
+
+def value_problem(feedback: FeedbackConfig, value: float) -> str | None:
+    """Why `value` cannot be a value of this feedback, or None: a rating off the declared
+    scale, a negative count, a binary value other than 0 or 1."""
+    if feedback.kind == "explicit":
+        low, high = feedback.scale
+        if not low <= value <= high:
+            return f"{value:g} is outside this catalog's rating scale {low:g} to {high:g}"
+    elif feedback.kind == "implicit":
+        if value < 0:
+            return f"{value:g} is negative; this catalog's values are counts or weights (>= 0)"
+    elif value not in (0.0, 1.0):
+        return f"{value:g} is not 0 or 1; this catalog's feedback is binary"
+    return None
 
 
 def describe(feedback: FeedbackConfig) -> dict:

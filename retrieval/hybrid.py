@@ -15,16 +15,22 @@ import polars as pl
 
 from retrieval.als import fit_als, fold_in
 from retrieval.config import RetrievalConfig
+from retrieval.feedback import positive_threshold, weights
 from retrieval.matrix import item_positions, user_item_matrix
 
 
 @dataclass
 class History:
-    """One user's interactions in chronological order, as catalog positions."""
+    """One user's interactions in chronological order, as catalog positions.
+
+    `ratings` are the values as given (a rating, a count, 1; NaN when a request gave none),
+    `weights` what they say about taste (`retrieval.feedback.weights`; NaN where `ratings` is).
+    """
 
     items: np.ndarray
     ratings: np.ndarray
     positive: np.ndarray
+    weights: np.ndarray
 
 
 @dataclass
@@ -65,7 +71,7 @@ def fit_item_space(
     positions = item_positions(items)
     positives = interactions.filter(pl.col("positive"))
     users = positives["user_id"].unique(maintain_order=True).to_list()
-    user_items = user_item_matrix(positives, users, positions, values="rating")
+    user_items = user_item_matrix(positives, users, positions, values="weight")
     _, cf = fit_als(user_items, config.als)
     counts = np.asarray((user_items > 0).sum(axis=0), dtype=np.float32).ravel()
     popularity = np.log1p(counts) / max(np.log1p(counts.max()), 1e-12)
@@ -73,16 +79,25 @@ def fit_item_space(
 
 
 def history_weights(history: History, config: RetrievalConfig) -> np.ndarray:
-    """Rating times recency for each positive interaction; zero for the others.
+    """Feedback weight times recency for each positive interaction; zero for the others.
 
     Recency halves every `recency_half_life` interactions back from the latest one. A liked item
-    without a rating (NaN) weighs as much as a rating at the positive threshold.
+    without a value (NaN) weighs as much as a value at the positive threshold.
     """
     age = np.arange(len(history.items))[::-1].astype(np.float32)
     recency = 0.5 ** (age / config.hybrid.recency_half_life)
-    liked_rating = config.preprocess.positive_threshold or 1.0
-    ratings = np.where(np.isnan(history.ratings), liked_rating, history.ratings)
-    return np.where(history.positive, ratings * recency, 0.0).astype(np.float32)
+    liked = liked_weight(config)
+    taste = np.where(np.isnan(history.weights), liked, history.weights)
+    return np.where(history.positive, taste * recency, 0.0).astype(np.float32)
+
+
+def liked_weight(config: RetrievalConfig) -> float:
+    """The weight of an item a request says was liked without giving a value: that of a value
+    at the positive threshold (3.5 of 5 stars), one play, or a binary 1."""
+    feedback = config.data.feedback
+    threshold = positive_threshold(feedback, config.preprocess.positive_threshold)
+    value = max(threshold or 1.0, 1.0) if feedback.kind != "explicit" else (threshold or 1.0)
+    return float(weights(feedback, np.array([value]))[0])
 
 
 def user_vectors(space: ItemSpace, histories: list[History], config: RetrievalConfig) -> np.ndarray:

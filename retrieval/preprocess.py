@@ -1,42 +1,51 @@
-"""From raw interactions to clean, chronologically ordered training data and a temporal split."""
+"""From raw interactions to clean, chronologically ordered data; `retrieval.split` splits it."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import polars as pl
 
-from retrieval.config import PreprocessConfig
+from retrieval.config import FeedbackConfig, PreprocessConfig
+from retrieval.feedback import positive_threshold, weights
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Split:
-    """Per user, `test` holds the latest interactions; none of them precedes any in `train`."""
+def preprocess(
+    interactions: pl.DataFrame, config: PreprocessConfig, feedback: FeedbackConfig
+) -> pl.DataFrame:
+    """Deduplicate, mark positives, weigh, apply the minimum counts, and order by user and time.
 
-    train: pl.DataFrame
-    test: pl.DataFrame
-
-
-def preprocess(interactions: pl.DataFrame, config: PreprocessConfig) -> pl.DataFrame:
-    """Deduplicate, mark positives, apply the minimum counts, and order by user and time.
-
-    Duplicates of a (user, item) pair keep the latest one: a re-rating replaces the old opinion.
-    The minimum counts are applied until they hold together, since dropping items can push a
-    user under the minimum and the other way round.
+    Duplicates of a (user, item) pair: a re-rating replaces the old opinion (the latest is kept),
+    while repeated counts add up (two rows of 10 plays are 20 plays). `weight` is what the value
+    says about taste (see `retrieval.feedback.weights`). The minimum counts are applied until
+    they hold together, since dropping items can push a user under the minimum and the other
+    way round.
     """
     frame = interactions.with_row_index("_order")
     before = frame.height
-    frame = frame.sort("timestamp", "_order").unique(
-        subset=["user_id", "item_id"], keep="last", maintain_order=True
-    )
+    if feedback.kind == "implicit":
+        frame = frame.group_by("user_id", "item_id", maintain_order=True).agg(
+            pl.col("rating").sum(), pl.col("timestamp").max(), pl.col("_order").max()
+        )
+        merged = "summed the values of"
+    else:
+        frame = frame.sort("timestamp", "_order").unique(
+            subset=["user_id", "item_id"], keep="last", maintain_order=True
+        )
+        merged = "dropped"
     if frame.height < before:
-        log.info("dropped %d duplicate interactions (kept the latest)", before - frame.height)
-    threshold = config.positive_threshold
+        log.info(
+            "%s %d duplicate interactions (%s feedback)",
+            merged,
+            before - frame.height,
+            feedback.kind,
+        )
+    threshold = positive_threshold(feedback, config.positive_threshold)
     frame = frame.with_columns(
-        positive=pl.lit(True) if threshold is None else pl.col("rating") >= threshold
+        positive=pl.lit(True) if threshold is None else pl.col("rating") >= threshold,
+        weight=pl.Series(weights(feedback, frame["rating"].to_numpy()), dtype=pl.Float32),
     )
     while True:
         size = frame.height
@@ -49,22 +58,3 @@ def preprocess(interactions: pl.DataFrame, config: PreprocessConfig) -> pl.DataF
     if frame.height < before:
         log.info("kept %d of %d interactions after preprocessing", frame.height, before)
     return frame.sort("user_id", "timestamp", "_order").drop("_order")
-
-
-def temporal_split(interactions: pl.DataFrame, test_fraction: float) -> Split:
-    """Put each user's last `test_fraction` of interactions (at least one) into test.
-
-    `interactions` must be ordered by user and time, as `preprocess` leaves it.
-    """
-    frame = interactions.with_columns(
-        position=pl.int_range(pl.len()).over("user_id"),
-        count=pl.len().over("user_id"),
-    )
-    test_size = (pl.col("count") * test_fraction).floor().clip(lower_bound=1)
-    is_test = pl.col("position") >= pl.col("count") - test_size
-    frame = frame.with_columns(is_test=is_test)
-    drop = ["position", "count", "is_test"]
-    return Split(
-        train=frame.filter(~pl.col("is_test")).drop(drop),
-        test=frame.filter(pl.col("is_test")).drop(drop),
-    )

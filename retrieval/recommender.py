@@ -12,8 +12,15 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
-from retrieval.config import RetrievalConfig
-from retrieval.evidence import EvidenceItem, evidence_positions, rating_or_none, shared_labels
+from retrieval.config import FeedbackConfig, RetrievalConfig
+from retrieval.evidence import (
+    EvidenceItem,
+    evidence_positions,
+    rating_or_none,
+    shared_labels,
+    top_share,
+)
+from retrieval.feedback import positive_threshold, value_problem, weights
 from retrieval.hybrid import History, ItemSpace, fit_item_space, user_vectors
 from retrieval.index import VectorIndex
 from retrieval.matrix import item_positions
@@ -23,6 +30,14 @@ log = logging.getLogger(__name__)
 
 class UnknownUserError(KeyError):
     """The user has no stored history; the caller can send `history` instead."""
+
+
+class InvalidValuesError(ValueError):
+    """History values the catalog's feedback cannot have; `problems` are (entry index, why)."""
+
+    def __init__(self, problems: list[tuple[int, str]]):
+        super().__init__("; ".join(f"history[{index}]: {why}" for index, why in problems))
+        self.problems = problems
 
 
 class UnknownItemsError(ValueError):
@@ -101,6 +116,7 @@ class Recommender:
                 items=group["position"].to_numpy(),
                 ratings=group["rating"].to_numpy().astype(np.float32),
                 positive=group["positive"].to_numpy(),
+                weights=group["weight"].to_numpy().astype(np.float32),
             )
         return histories
 
@@ -110,15 +126,28 @@ class Recommender:
         except KeyError:
             raise UnknownUserError(user_id) from None
 
-    def history_from_items(self, entries: list[tuple[str, float | None]]) -> History:
-        """A history from (item_id, rating or None) pairs in chronological order.
+    @property
+    def feedback(self) -> FeedbackConfig:
+        """What the stored values mean (resolved at build time: never `auto`)."""
+        return self.config.data.feedback
 
-        A missing rating means "liked": it counts as a positive at the positive threshold.
+    def history_from_items(self, entries: list[tuple[str, float | None]]) -> History:
+        """A history from (item_id, value or None) pairs in chronological order; a value is on
+        the catalog's feedback scale (a rating, a count, 1).
+
+        A missing value means "liked": it counts as a positive at the positive threshold.
         """
         unknown = [item_id for item_id, _ in entries if item_id not in self.positions]
         if unknown:
             raise UnknownItemsError(unknown)
-        threshold = self.config.preprocess.positive_threshold
+        problems = [
+            (index, problem)
+            for index, (_, value) in enumerate(entries)
+            if value is not None and (problem := value_problem(self.feedback, value))
+        ]
+        if problems:
+            raise InvalidValuesError(problems)
+        threshold = positive_threshold(self.feedback, self.config.preprocess.positive_threshold)
         ratings = np.array(
             [np.nan if rating is None else rating for _, rating in entries], dtype=np.float32
         )
@@ -127,6 +156,7 @@ class Recommender:
             items=np.array([self.positions[item_id] for item_id, _ in entries], dtype=np.int64),
             ratings=ratings,
             positive=liked,
+            weights=weights(self.feedback, ratings),
         )
 
     def recommend(
@@ -165,14 +195,19 @@ class Recommender:
             else [[] for _ in positions]
         )
         return [
-            self._recommendation(rank, position, float(score), triples)
+            self._recommendation(rank, position, float(score), triples, query.history)
             for rank, (position, score, triples) in enumerate(
                 zip(positions, scores, evidence, strict=False), start=1
             )
         ]
 
     def _recommendation(
-        self, rank: int, position: int, score: float, triples: list[tuple[int, float, float]]
+        self,
+        rank: int,
+        position: int,
+        score: float,
+        triples: list[tuple[int, float, float]],
+        history: History,
     ) -> Recommendation:
         evidence = [
             EvidenceItem(
@@ -180,6 +215,7 @@ class Recommender:
                 title=self.titles[item],
                 rating=rating_or_none(rating),
                 similarity=round(similarity, 4),
+                top_share=top_share(history, rating),
             )
             for item, rating, similarity in triples
         ]

@@ -3,13 +3,13 @@
 Each knob is tried over its grid with the others held at their best value so far, optimizing
 NDCG@k of the model that the knob belongs to. The plain `als` baseline
 shares the ALS settings tuned for `served`. Cheap enough to run in `recsplain evaluate --tune`.
+The caller says how a model is scored on validation, so the search knows no data or models.
 """
 
 from __future__ import annotations
 
 import logging
-
-import numpy as np
+from collections.abc import Callable
 
 from retrieval.config import RetrievalConfig
 
@@ -33,17 +33,20 @@ def with_value(config: RetrievalConfig, section: str, field: str, value) -> Retr
     return config.model_copy(update={section: part})
 
 
-def tune_config(validation, content: np.ndarray, config: RetrievalConfig):
-    """Return the tuned config and a record of every knob's scores on validation."""
-    from retrieval.evaluate import model_metrics
+def tune_config(
+    config: RetrievalConfig, validate: Callable[[str, RetrievalConfig], dict[str, float]]
+) -> tuple[RetrievalConfig, dict[str, dict]]:
+    """Return the tuned config and a record of every knob's scores on validation.
 
+    `validate(model, candidate)` is the validation metrics of `model` fitted under `candidate`.
+    """
     metric = f"ndcg@{config.evaluation.k}"
     record: dict[str, dict] = {}
     for model, section, field, grid in SEARCH:
         scores = {}
         for value in grid:
             candidate = with_value(config, section, field, value)
-            scores[value] = model_metrics(model, validation, content, candidate)[metric]
+            scores[value] = validate(model, candidate)[metric]
         best = max(scores, key=scores.get)
         config = with_value(config, section, field, best)
         record[f"{section}.{field}"] = {

@@ -28,7 +28,12 @@ class HistoryEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     item_id: str = Field(min_length=1, max_length=200)
-    rating: float | None = Field(None, ge=0, le=10)
+    rating: float | None = Field(
+        None,
+        allow_inf_nan=False,
+        description="the user's value on the catalog's feedback scale (a rating, a count, or 1; "
+        "see /healthz retriever.catalog); omitted means liked",
+    )
 
 
 class RecommendationRequest(BaseModel):
@@ -55,8 +60,11 @@ class RecommendationRequest(BaseModel):
 class EvidenceOut(BaseModel):
     item_id: str
     title: str
-    rating: float | None
+    rating: float | None = Field(description="the user's value: a rating, a count, or 1")
     similarity: float
+    top_share: float | None = Field(
+        None, description="share of the user's history valued higher (0: their top)"
+    )
 
 
 class ExplanationOut(BaseModel):

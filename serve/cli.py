@@ -64,10 +64,11 @@ def build(
     """Train the retriever on DATA and write an artifact directory."""
     from retrieval.build import build as run_build
     from retrieval.data import DataError
+    from retrieval.split import SplitError
 
     try:
         manifest = run_build(load_config(config, data), out)
-    except DataError as exc:
+    except (DataError, SplitError) as exc:
         raise _fail(str(exc)) from None
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest["metrics"].items() if k != "protocol")
     console.print(
@@ -103,20 +104,32 @@ def recommend(
         raise _fail(f"unknown user {user!r}; pass --history instead") from None
     except UnknownItemsError as exc:
         raise _fail(str(exc)) from None
-    print_recommendations(recommender.recommend([query], k)[0], title=f"user {user or '(history)'}")
+    from serve.explain.vocabulary import Vocabulary
+
+    print_recommendations(
+        recommender.recommend([query], k)[0],
+        title=f"user {user or '(history)'}",
+        vocabulary=Vocabulary.of(recommender.config.data),
+    )
 
 
-def _rating_text(rating: float | None) -> str:
-    return "liked" if rating is None else f"{rating:g}/5"
+def _value_text(rating: float | None, vocabulary) -> str:
+    """A history value for an operator: "4.5/5", "1234 played", "liked"."""
+    if rating is None:
+        return "liked"
+    if vocabulary.kind == "explicit":
+        return vocabulary.rating_text(rating)
+    return f"{rating:g} {vocabulary.action or 'count'}"
 
 
-def print_recommendations(recommendations, title: str) -> None:
+def print_recommendations(recommendations, title: str, vocabulary) -> None:
     table = Table(title=title)
     for column in ("rank", "title", "score", "evidence"):
         table.add_column(column)
     for rec in recommendations:
         evidence = "; ".join(
-            f"{e.title} ({_rating_text(e.rating)}, sim {e.similarity:.2f})" for e in rec.evidence
+            f"{e.title} ({_value_text(e.rating, vocabulary)}, sim {e.similarity:.2f})"
+            for e in rec.evidence
         )
         if rec.shared_tags:
             evidence += f" | shared: {', '.join(rec.shared_tags[:4])}"
@@ -134,12 +147,13 @@ def evaluate(
     model: Annotated[list[str] | None, typer.Option(help="evaluate only these models")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Compare the served model with the baselines on a temporal split."""
+    """Compare the served model with the baselines on a holdout split (see preprocess.split)."""
     from retrieval.data import DataError
     from retrieval.evaluate import MODELS
     from retrieval.evaluate import evaluate as run_evaluate
+    from retrieval.split import SplitError
 
-    models = tuple(model) if model else MODELS
+    models = tuple(model) if model else tuple(MODELS)
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise _fail(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
@@ -148,7 +162,7 @@ def evaluate(
             report = run_evaluate(
                 load_config(config, data), models, tune=tune, progress=status.update
             )
-    except DataError as exc:
+    except (DataError, SplitError) as exc:
         raise _fail(str(exc)) from None
     k = report["k"]
     table = Table(title=f"{report['protocol']['split']}; {report['protocol']['ranking']}")

@@ -95,6 +95,7 @@ FAILURES = {
         "user_id {user_id!r} is not known; send `history` (a list of liked item ids) instead",
     ),
     RetrievalFailure.UNKNOWN_ITEMS: (422, "unknown_items", "history: unknown item ids {item_ids}"),
+    RetrievalFailure.INVALID_VALUES: (422, "invalid_request", "{problems}"),
 }
 
 
@@ -114,11 +115,15 @@ class RecsplainIngress(OpenAiIngress):
         self.retriever = retriever
         app.state.max_body_bytes = self.settings.api.max_body_bytes
         explain = self.settings.explain
-        verifier = grounding_verifier(await retriever.titles.remote(), explain.max_chars)
+        vocabulary = await retriever.vocabulary.remote()
+        verifier = grounding_verifier(
+            await retriever.titles.remote(), explain.max_chars, vocabulary
+        )
         self.retriever_info = await retriever.info.remote()
         self.llm_info = await self.llm.engine_info.remote()
         cache = ExplanationCache(
-            Namespace.of(self.settings, self.retriever_info["data_hash"]), explain.cache_size
+            Namespace.of(self.settings, self.retriever_info["data_hash"], vocabulary),
+            explain.cache_size,
         )
         if explain.cache_file is not None:
             cache_file = self.settings.resolve(explain.cache_file)

@@ -10,9 +10,16 @@ from pathlib import Path
 from ray import serve
 
 from retrieval.artifacts import load_recommender
-from retrieval.recommender import Query, Recommendation, UnknownItemsError, UnknownUserError
+from retrieval.recommender import (
+    InvalidValuesError,
+    Query,
+    Recommendation,
+    UnknownItemsError,
+    UnknownUserError,
+)
 from serve.explain.explanation import ExplainTask
 from serve.explain.tasks import TaskFactory
+from serve.explain.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,7 @@ class RetrievalFailure(StrEnum):
 
     UNKNOWN_USER = "unknown_user"
     UNKNOWN_ITEMS = "unknown_items"
+    INVALID_VALUES = "invalid_values"
 
 
 @dataclass
@@ -52,6 +60,7 @@ class Retriever:
             "artifact": Path(artifacts).name,
             "created_at": self.manifest["created_at"],
             "data_hash": self.manifest["data_hash"],
+            "catalog": self.tasks.vocabulary.describe(),
         }
         self.recommend.set_max_batch_size(max_batch_size)
         self.recommend.set_batch_wait_timeout_s(batch_wait_timeout_s)
@@ -59,6 +68,10 @@ class Retriever:
 
     def info(self) -> dict:
         return self.artifact
+
+    def vocabulary(self) -> Vocabulary:
+        """The catalog's words, for the ingress's prompts and verifier."""
+        return self.tasks.vocabulary
 
     def titles(self) -> list[tuple[str, str]]:
         return list(zip(self.recommender.item_ids, self.recommender.titles, strict=True))
@@ -91,6 +104,15 @@ class Retriever:
                 results[index] = RetrievalResult(
                     failure=RetrievalFailure.UNKNOWN_ITEMS,
                     failure_details={"item_ids": exc.item_ids},
+                )
+            except InvalidValuesError as exc:
+                results[index] = RetrievalResult(
+                    failure=RetrievalFailure.INVALID_VALUES,
+                    failure_details={
+                        "problems": "; ".join(
+                            f"history.{i}.rating: {why}" for i, why in exc.problems
+                        )
+                    },
                 )
         for k, batch in queries.items():
             found = self.recommender.recommend([query for _, query in batch], k)

@@ -136,7 +136,8 @@ def test_dat_row_with_wrong_field_count(tmp_path):
         has_header=False,
     )
     message = load_error(config)
-    assert message.startswith("interactions.dat row 2 (line 2): expected 4 '::'-separated fields")
+    # The blank line 2 is skipped: the short row is the second row, on line 3.
+    assert message.startswith("interactions.dat row 2 (line 3): expected 4 '::'-separated fields")
     assert message.endswith("got 3")
 
 
@@ -165,8 +166,8 @@ def raw_frames(user_ids: list, item_ids: list) -> tuple[pl.DataFrame, pl.DataFra
 def write_frame(frame: pl.DataFrame, path, file_format: str) -> None:
     if file_format == "csv":
         frame.write_csv(path)
-    elif file_format == "tsv":
-        frame.write_csv(path, separator="\t")
+    elif file_format == "tsv":  # unquoted, as TSV has no quoting convention (polars quotes "")
+        frame.write_csv(path, separator="\t", quote_style="never")
     elif file_format == "parquet":
         frame.write_parquet(path)
     else:
@@ -255,3 +256,141 @@ def test_movielens_no_genres_listed_becomes_empty(movielens):
     genres = dict(movielens.items.select("item_id", "genres").iter_rows())
     assert genres["83829"] == []
     assert genres["1"] == ["Adventure", "Animation", "Children", "Comedy", "Fantasy"]
+
+
+# Reader options: separator, quoting, encoding. Other files take the base files' commas.
+def write_tables(tmp_path, suffix: str, written_with: str, items_csv: str = ITEMS_CSV, **config):
+    (tmp_path / f"interactions{suffix}").write_text(INTERACTIONS_CSV.replace(",", written_with))
+    (tmp_path / f"items{suffix}").write_text(items_csv.replace(",", written_with))
+    return DataConfig(
+        path=tmp_path,
+        layout="generic",
+        interactions_file=f"interactions{suffix}",
+        items_file=f"items{suffix}",
+        **config,
+    )
+
+
+@pytest.mark.parametrize("separator", ["::", "\t", ","])
+def test_dat_separator_is_sniffed(tmp_path, separator):
+    config = write_tables(tmp_path, ".dat", separator)
+    # A comma inside a title must not make `::` or tab files look comma-separated.
+    title = "One" if separator == "," else "One, The"
+    items = tmp_path / "items.dat"
+    items.write_text(items.read_text().replace("One", title))
+    dataset = load_dataset(config)
+    assert dataset.items["title"].to_list() == [title, "Two"]
+    assert dataset.interactions["rating"].to_list() == [4.0, 3.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "separator"),
+    [(".csv", ";"), (".txt", ";"), (".tsv", "|"), (".dat", "\t")],
+)
+def test_explicit_separator_wins_over_suffix_and_sniffing(tmp_path, suffix, separator):
+    # In the .dat case every line also holds `::` once, which sniffing would take.
+    items = "item_id,title,genres\nm1,One::Two,Drama\nm2,Two::Three,Comedy\n"
+    config = write_tables(tmp_path, suffix, separator, items, separator=separator)
+    dataset = load_dataset(config)
+    assert dataset.items["title"].to_list() == ["One::Two", "Two::Three"]
+    assert dataset.interactions["timestamp"].to_list() == [10, 20, 30]
+
+
+def test_unknown_separator_asks_for_data_separator(tmp_path):
+    message = load_error(write_tables(tmp_path, ".txt", ";"))
+    assert message.endswith(
+        "cannot tell the separator from the first lines "
+        "(tried '::', tab and ','); set data.separator"
+    )
+    assert "items.txt" in message
+
+
+WEIRD_AL = '"Weird Al" Yankovic'
+
+
+@pytest.mark.parametrize("suffix", [".tsv", ".dat"])
+def test_tab_files_read_unescaped_quotes_verbatim(tmp_path, suffix):
+    items = f'item_id,title,genres\nm1,{WEIRD_AL},Comedy\nm2,"Two",Drama\n'
+    dataset = load_dataset(write_tables(tmp_path, suffix, "\t", items))
+    assert dataset.items["title"].to_list() == [WEIRD_AL, '"Two"']
+
+
+def test_csv_quoting_is_on_by_default(tmp_path):
+    items = 'item_id,title,genres\nm1,"One, The",Drama\nm2,"Two ""2""",Comedy\n'
+    dataset = load_dataset(write_generic(tmp_path, items_csv=items))
+    assert dataset.items["title"].to_list() == ["One, The", 'Two "2"']
+
+
+def test_unescaped_quote_in_csv_names_the_line_and_data_quote_char(tmp_path):
+    items = f"item_id,title,genres\nm2,Two,Drama\nm1,{WEIRD_AL},Comedy\n"
+    message = load_error(write_generic(tmp_path, items_csv=items))
+    assert message.startswith("items.csv row 2 (line 3): cannot read file: ")
+    assert message.endswith(
+        "if the file's values contain unescaped \" characters, set data.quote_char: null"
+    )
+    dataset = load_dataset(write_generic(tmp_path, items_csv=items, quote_char=None))
+    assert dataset.items["title"].to_list() == ["Two", WEIRD_AL]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        "item_id,title,genres\nm1,One,Drama\n\nm2,Two,Comedy\n\n",
+        'item_id,title,genres\nm1,"One",Drama\n\nm2,Two,Comedy\n\n',  # read by polars
+    ],
+)
+def test_blank_lines_are_skipped_but_counted(tmp_path, items):
+    items += "m1,again,Drama\n"
+    message = load_error(write_generic(tmp_path, items_csv=items))
+    assert message == "items.csv row 3 (line 6), column 'item_id': duplicate item id 'm1'"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "title"), [("latin1", "Beyoncé"), ("iso-8859-1", "Mötley Crüe"), ("cp1252", "€")]
+)
+def test_encoding_is_honoured(tmp_path, encoding, title):
+    config = write_generic(tmp_path, encoding=encoding)
+    items = f"item_id,title,genres\nm1,{title},Drama\nm2,Two,Comedy\n"
+    (tmp_path / "items.csv").write_bytes(items.encode(encoding))
+    assert load_dataset(config).items["title"].to_list() == [title, "Two"]
+
+
+def test_undecodable_file_asks_for_data_encoding(tmp_path):
+    config = write_generic(tmp_path)
+    (tmp_path / "items.csv").write_bytes(
+        "item_id,title,genres\nm1,Beyoncé,Drama\n".encode("latin1")
+    )
+    message = load_error(config)
+    assert message.startswith("items.csv line 2: not utf8 text")
+    assert "set data.encoding" in message
+
+
+def test_hetrec_lastfm_layout(tmp_path):
+    """Tab-separated .dat files with headers, play counts and no timestamps, sorted by user."""
+    (tmp_path / "user_artists.dat").write_text(
+        "userID\tartistID\tweight\n2\t51\t13883\n2\t52\t11690\n3\t51\t228\n"
+    )
+    (tmp_path / "artists.dat").write_text(
+        "id\tname\turl\tpictureURL\n"
+        "51\tDuran Duran\thttp://www.last.fm/music/Duran+Duran\thttp://img/1.jpg\n"
+        f"52\t{WEIRD_AL}\thttp://www.last.fm/music/%22Weird+Al%22+Yankovic\t\n"
+    )
+    config = DataConfig(
+        path=tmp_path,
+        layout="generic",
+        interactions_file="user_artists.dat",
+        items_file="artists.dat",
+        interactions=InteractionColumns(
+            user="userID", item="artistID", rating="weight", timestamp=None
+        ),
+        items=ItemColumns(item="id", title="name", list_fields=[]),
+    )
+    dataset = load_dataset(config)
+    assert dataset.items["title"].to_list() == ["Duran Duran", WEIRD_AL]
+    assert dataset.interactions.rows() == [
+        ("2", "51", 13883.0, 0),
+        ("2", "52", 11690.0, 1),
+        ("3", "51", 228.0, 2),
+    ]
+    assert not dataset.has_timestamps
+    assert dataset.feedback.kind == "implicit"

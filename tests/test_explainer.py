@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -15,7 +16,9 @@ from serve.explain import prompts
 from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import ExplainTask, Fact, TemplateReason
+from serve.explain.languages import LANGUAGES
 from serve.explain.policy import ExplanationPolicy, grounding_verifier
+from serve.explain.vocabulary import Vocabulary
 
 HEAT = Fact("6", "Heat (1995)", ("Action", "Crime", "Thriller"), rating=5.0, similarity=0.8)
 RONIN = Fact("2058", "Ronin (1998)", ("Action", "Crime", "Thriller"))
@@ -89,7 +92,7 @@ def test_a_rejected_answer_is_retried_once_with_the_strict_prompt():
     subject, llm = policy([INVENTED, GOOD])
     assert run(subject.explain(TASK)).source == "llm"
     assert len(llm.calls) == 2
-    assert prompts.STRICT_RULES.strip() in llm.calls[1][-1]["content"]
+    assert prompts.strict_rules(TASK.vocabulary).strip() in llm.calls[1][-1]["content"]
     assert llm.calls[0][:-1] == llm.calls[1][:-1], "the retry keeps the cached prefix"
 
 
@@ -301,20 +304,54 @@ def test_catalog_text_is_delimited_capped_and_unsafe_text_withheld():
     assert "<system>" not in prompts.clean("a <system> b") and len(prompts.clean("y" * 500)) == 120
 
 
-@pytest.mark.parametrize("language", sorted(prompts.FEW_SHOT_ANSWERS))
-def test_the_few_shot_answers_are_what_the_verifier_accepts_in_each_language(language):
-    """The examples show the model a passing answer in the language it must write."""
+VOCABULARIES = {
+    "ratings_0.5_5": Vocabulary(),
+    "ratings_1_10_books": Vocabulary(scale=(1.0, 10.0), item="book", items="books"),
+    "play_counts_artists": Vocabulary(
+        kind="implicit", scale=None, item="artist", items="artists", action="played"
+    ),
+    "counts_no_verb": Vocabulary(kind="implicit", scale=None, item="game", items="games"),
+    "binary_products": Vocabulary(
+        kind="binary", scale=(0.0, 1.0), item="product", items="products", action="bought"
+    ),
+}
+
+
+@pytest.mark.parametrize("vocabulary", VOCABULARIES.values(), ids=VOCABULARIES)
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_few_shot_answers_are_what_the_verifier_accepts(language, vocabulary):
+    """The examples show the model a passing answer in the language and the catalog's terms."""
     catalog = [(f.item_id, f.title) for example in prompts.FEW_SHOT for f in example[0]]
-    verifier = grounding_verifier(catalog)
-    for (history, recommended, closest, _), answer in zip(
-        prompts.FEW_SHOT, prompts.FEW_SHOT_ANSWERS[language], strict=True
-    ):
-        shared = tuple(sorted(set(recommended.genres) & set(closest.genres)))
-        task = ExplainTask(recommended, tuple(history), shared, language)
+    verifier = grounding_verifier(catalog, vocabulary=vocabulary)
+    answers = prompts.few_shot_answers(vocabulary, language)
+    for index, answer in enumerate(answers):
+        task = prompts.few_shot_task(index, vocabulary, language)
         verdict = verifier.check(json.dumps({"explanation": answer}), task)
         assert verdict.ok, (language, answer, verdict.reason)
-    messages = prompts.messages(replace(TASK, language=language))
-    assert prompts.FEW_SHOT_ANSWERS[language][0] in messages[2]["content"]
+    task = replace(TASK, language=language, vocabulary=vocabulary)
+    messages = prompts.messages(task)
+    assert answers[0] in messages[2]["content"]
+    if vocabulary.kind != "explicit":
+        assert not re.search(r"\d+/\d+|rated", messages[2]["content"] + messages[1]["content"])
+
+
+def test_prompts_speak_of_the_catalog_s_items_and_its_scale():
+    books = replace(TASK, vocabulary=VOCABULARIES["ratings_1_10_books"])
+    system, first_example, first_answer, second_example, *_ = prompts.messages(books)
+    assert "recommended book" in system["content"] and "movie" not in system["content"]
+    assert "rated 10/10" in first_example["content"] and "10/10" in first_answer["content"]
+    assert "rated 9/10" in second_example["content"]  # the 4.5/5 example rescaled
+    heat_on_ten = replace(books, evidence=(replace(HEAT, rating=8.0),))
+    assert '"Heat (1995)": rated 8/10' in prompts.messages(heat_on_ten)[-1]["content"]
+    artists = replace(TASK, vocabulary=VOCABULARIES["play_counts_artists"])
+    top = replace(artists, evidence=(replace(HEAT, rating=13883.0, top_share=0.0),))
+    content = prompts.messages(top)[-1]["content"]
+    assert '"Heat (1995)": among your most played' in content and "13883" not in content
+    plain = replace(artists, evidence=(replace(HEAT, rating=2.0, top_share=0.6),))
+    assert '"Heat (1995)": played;' in prompts.messages(plain)[-1]["content"]
+    assert prompts.prompt_version(True, Vocabulary()) != prompts.prompt_version(
+        True, VOCABULARIES["play_counts_artists"]
+    ), "explanations in other words must not be served from the cache"
 
 
 def test_our_own_calls_are_not_counted_twice_from_a_stale_engine_poll():

@@ -1,12 +1,8 @@
-import math
-
 import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
-from retrieval.config import DEFAULT_DATA_DIR, DataConfig, PreprocessConfig
-from retrieval.data import load_dataset
-from retrieval.preprocess import preprocess, temporal_split
+from retrieval.config import PreprocessConfig
+from retrieval.preprocess import preprocess
 
 KEY = ["user_id", "item_id"]
 
@@ -62,40 +58,3 @@ def test_positive_flag(threshold, expected):
     raw = interactions([("u1", "m1", 3.0, 1), ("u1", "m2", 3.5, 2), ("u1", "m3", 4.0, 3)])
     frame = preprocess(raw, config(positive_threshold=threshold))
     assert frame["positive"].to_list() == expected
-
-
-def assert_leak_free_split(frame: pl.DataFrame, test_fraction: float) -> None:
-    split = temporal_split(frame, test_fraction)
-    order = [*KEY, "timestamp"]
-    assert_frame_equal(pl.concat([split.train, split.test]).sort(order), frame.sort(order))
-    assert split.train.join(split.test, on=KEY).height == 0
-
-    per_user = (
-        frame.group_by("user_id")
-        .len("n")
-        .join(split.train.group_by("user_id").agg(train_max=pl.max("timestamp")), on="user_id")
-        .join(
-            split.test.group_by("user_id").agg(test_min=pl.min("timestamp"), test_n=pl.len()),
-            on="user_id",
-        )
-    )
-    assert per_user.height == frame["user_id"].n_unique()
-    for user in per_user.iter_rows(named=True):
-        assert user["train_max"] <= user["test_min"], user
-        assert user["test_n"] == max(1, math.floor(test_fraction * user["n"])), user
-
-
-def test_temporal_split_on_the_default_dataset_does_not_leak():
-    preprocess_config = PreprocessConfig()
-    raw = load_dataset(DataConfig(path=DEFAULT_DATA_DIR)).interactions
-    assert_leak_free_split(preprocess(raw, preprocess_config), preprocess_config.test_fraction)
-
-
-def test_temporal_split_with_tied_timestamps():
-    """Ties are broken by file order, so the split is still a clean cut in time."""
-    rows = [("a", f"m{i}", 4.0, 5) for i in range(10)]  # one timestamp for all ten
-    rows += [("b", "m1", 4.0, 9), ("b", "m2", 4.0, 1), ("b", "m3", 4.0, 9)]
-    frame = preprocess(interactions(rows), config())
-    assert_leak_free_split(frame, 0.1)
-    test = temporal_split(frame, 0.1).test
-    assert test.select(KEY).rows() == [("a", "m9"), ("b", "m3")]

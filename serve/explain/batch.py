@@ -28,6 +28,7 @@ from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import ExplainTask, Explanation
 from serve.explain.policy import ExplanationPolicy, grounding_verifier
 from serve.explain.tasks import TaskFactory
+from serve.explain.vocabulary import Vocabulary
 from serve.hardware import cpu_env, resolve_dtype
 
 log = logging.getLogger(__name__)
@@ -158,10 +159,11 @@ def offline_policy(
     """The server's policy around an offline engine: no deadline, no admission limit. The
     cache holds `cache_size` explanations: every task's, for a precompute file to save them all."""
     explain = settings.explain
+    vocabulary = Vocabulary.of(recommender.config.data)
     verifier = grounding_verifier(
-        zip(recommender.item_ids, recommender.titles, strict=True), explain.max_chars
+        zip(recommender.item_ids, recommender.titles, strict=True), explain.max_chars, vocabulary
     )
-    cache = ExplanationCache(Namespace.of(settings, manifest["data_hash"]), cache_size)
+    cache = ExplanationCache(Namespace.of(settings, manifest["data_hash"], vocabulary), cache_size)
     admission = Admission(explain.expected_call_s, 1 << 30, enabled=False)
     return ExplanationPolicy(verifier, explain, engine.generate, cache, admission)
 

@@ -22,6 +22,7 @@ from serve import metrics
 from serve.config import RecsplainSettings
 from serve.explain import prompts
 from serve.explain.explanation import ExplainTask, Explanation, TemplateReason
+from serve.explain.vocabulary import UNDECLARED, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,14 @@ class Namespace:
     data_hash: str
 
     @classmethod
-    def of(cls, settings: RecsplainSettings, data_hash: str) -> Namespace:
-        """The namespace of the configured model and prompts over one catalog build."""
+    def of(
+        cls, settings: RecsplainSettings, data_hash: str, vocabulary: Vocabulary = UNDECLARED
+    ) -> Namespace:
+        """The namespace of the configured model and prompts over one catalog build, in that
+        catalog's words."""
         return cls(
             settings.llm.model_source,
-            prompts.prompt_version(settings.explain.few_shot),
+            prompts.prompt_version(settings.explain.few_shot, vocabulary),
             data_hash,
         )
 

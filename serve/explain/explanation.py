@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+from serve.explain.vocabulary import UNDECLARED, Vocabulary
+
 Source = Literal["llm", "template"]
 
 
@@ -29,8 +31,9 @@ class Fact:
     title: str
     genres: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    rating: float | None = None
+    rating: float | None = None  # the user's value on the catalog's scale: a rating, a count, 1
     similarity: float | None = None
+    top_share: float | None = None  # share of the user's history valued higher (0: their top)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class ExplainTask:
     evidence: tuple[Fact, ...]
     shared_tags: tuple[str, ...]
     language: str = "en"
+    vocabulary: Vocabulary = UNDECLARED
 
 
 @dataclass(frozen=True)

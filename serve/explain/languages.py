@@ -81,23 +81,24 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
         "amazing brilliant exciting thrilling clever smart powerful emotional touching moving "
         "heartwarming epic intense gritty stylish witty charming memorable strong simple sweet "
         "sad happy edge seat heart mind journey adventure score ending twist music song boy "
-        "boys girl girls dog kids child children school city town house car road"
+        "boys girl girls dog kids child children school city town house car road "
+        "favourite favourites favorite favorites history played most listened bought read"
     ),
     "de": _folded(
         "film filme filmen films titel titeln geschichte geschichten handlung stil genre genres "
         "atmosphäre spannung humor klassiker fan fans thema themen figuren charaktere "
         "geschmack empfehlung liebe leben welt sterne sternen bewertung komödie krimi drama "
-        "action abenteuer science fiction"
+        "action abenteuer science fiction favoriten verlauf"
     ),
     "fr": _folded(
         "film films titre titres histoire histoires genre genres style ambiance classique "
         "amour vie monde étoiles note personnages intrigue comédie drame action aventure "
-        "science fiction"
+        "science fiction favoris historique"
     ),
     "es": _folded(
         "película películas film título títulos historia historias género géneros estilo "
         "ambiente clásico amor vida mundo estrellas nota personajes trama comedia drama acción "
-        "aventura ciencia ficción"
+        "aventura ciencia ficción favoritos historial"
     ),
 }
 

@@ -26,6 +26,7 @@ from serve.explain.explanation import ExplainTask, Explanation, TemplateReason
 from serve.explain.templates import template_explanation
 from serve.explain.titles import CatalogTitles
 from serve.explain.verifier import Verifier
+from serve.explain.vocabulary import UNDECLARED, Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,18 @@ log = logging.getLogger(__name__)
 Generate = Callable[[list[dict[str, str]], dict], Awaitable[str]]
 
 
-def grounding_verifier(catalog: Iterable[tuple[str, str]], max_chars: int = 300) -> Verifier:
+def grounding_verifier(
+    catalog: Iterable[tuple[str, str]],
+    max_chars: int = 300,
+    vocabulary: Vocabulary = UNDECLARED,
+) -> Verifier:
     """The verifier for these prompts: the catalog's titles, the few-shot titles that must not
-    leak, and the instructions that must not be echoed."""
+    leak, and the instructions (in the catalog's words) that must not be echoed."""
     return Verifier(
-        CatalogTitles(catalog), prompts.FEW_SHOT_TITLES, prompts.INSTRUCTION_PHRASES, max_chars
+        CatalogTitles(catalog),
+        prompts.FEW_SHOT_TITLES,
+        prompts.instruction_phrases(vocabulary),
+        max_chars,
     )
 
 

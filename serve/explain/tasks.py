@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from retrieval.recommender import Recommendation, Recommender
 from serve.explain.explanation import ExplainTask, Fact
+from serve.explain.vocabulary import Vocabulary
 
 
 class TaskFactory:
@@ -12,8 +13,15 @@ class TaskFactory:
         items = recommender.items
         self.genres = [tuple(g) for g in items["genres"].to_list()]
         self.tags = [tuple(t) for t in items["tags"].to_list()]
+        self.vocabulary = Vocabulary.of(recommender.config.data)
 
-    def fact(self, item_id: str, rating: float | None = None, similarity: float | None = None):
+    def fact(
+        self,
+        item_id: str,
+        rating: float | None = None,
+        similarity: float | None = None,
+        top_share: float | None = None,
+    ) -> Fact:
         position = self.recommender.positions[item_id]
         return Fact(
             item_id=item_id,
@@ -22,14 +30,17 @@ class TaskFactory:
             tags=self.tags[position],
             rating=rating,
             similarity=similarity,
+            top_share=top_share,
         )
 
     def task(self, recommendation: Recommendation, language: str) -> ExplainTask:
         return ExplainTask(
             recommended=self.fact(recommendation.item_id),
             evidence=tuple(
-                self.fact(e.item_id, e.rating, e.similarity) for e in recommendation.evidence
+                self.fact(e.item_id, e.rating, e.similarity, e.top_share)
+                for e in recommendation.evidence
             ),
             shared_tags=tuple(recommendation.shared_tags),
             language=language,
+            vocabulary=self.vocabulary,
         )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from serve.explain.explanation import ExplainTask
 from serve.explain.languages import EVERYDAY_WORDS, FUNCTION_WORDS, looks_like
 from serve.explain.titles import CatalogTitles, Mention, Token, tokenize, words_of
+from serve.explain.vocabulary import KNOWN_ITEM_WORDS
 
 # An instruction echo is this many consecutive words of an instruction; a text that says this
 # many words twice is looping.
@@ -71,7 +72,15 @@ _NUMBER_WORDS = {
     **dict.fromkeys(("ten", "zehn", "dix", "diez"), 10.0),
 }
 _NUMBER = r"(\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
-_SCALE = r"(5|10|five|ten|fünf|zehn|cinq|dix|cinco|diez)"
+_SCALE = r"(\d{1,3}|five|ten|fünf|zehn|cinq|dix|cinco|diez)"
+# Any item word ("the artist Heat", "la película Heat"), longest first so "movies" beats "movie".
+_ITEM_WORD = "(?:" + "|".join(sorted(map(re.escape, KNOWN_ITEM_WORDS), key=len, reverse=True)) + ")"
+# Counts are never evidence (the prompt gives none), so "you played it 300 times" is invented.
+_COUNT = re.compile(
+    rf"(?<![\w.,]){_NUMBER}(?:\s+|\s*-\s*)(?:times|plays|listens|streams|hours|clicks|visits"
+    r"|purchases|mal|fois|veces|stunden|heures|horas|écoutes|reproducciones|wiedergaben)\b",
+    re.IGNORECASE,
+)
 # Ordered: "4 von 5 Sternen" is one rating of 4, not also one of 5 stars.
 _RATING_PATTERNS = (
     re.compile(
@@ -96,7 +105,7 @@ _SENTENCE_END = re.compile(r"[.!?;](?=\s|$)")
 _RATED_TITLE_AFTER = re.compile(
     r"\s*(?:(?:ratings?|stars?|sterne?n?|étoiles?|estrellas?)\s+)?"
     r"(?:for|to|of|on|für|an|à|pour|a|para)\s+"
-    r"(?:(?:the|le|la|el)\s+(?:film|movie|película)\s+)?[\"'“„«\u2018*]?",
+    rf"(?:(?:the|le|la|el|den|das|die)\s+{_ITEM_WORD}\s+)?[\"'“„«\u2018*]?",
     re.IGNORECASE,
 )
 # Where a clause ends, for what is said of a title: punctuation ("4,5" and "4.5" go on), and in
@@ -116,18 +125,21 @@ _SEEN_BEFORE_TITLE = re.compile(
     r"(?:"
     r"\byou(?:\s+have|['\u2019]ve)?(?:\s+(?:already|also|really|truly|once|just|both))*\s+"
     r"(?:rated|liked|loved|enjoyed|watched|saw|seen|gave|adored|appreciated|viewed|rewatched"
+    r"|played|listened\s+to|heard|bought|purchased|ordered|read|visited|streamed|used"
     r"|like|love|enjoy)"
-    r"(?:\s+(?:watching|seeing))?(?:\s+(?:the|this)\s+(?:film|movie|title))?"
+    r"(?:\s+(?:watching|seeing|playing|listening\s+to|reading))?"
+    rf"(?:\s+(?:the|this)\s+(?:{_ITEM_WORD}|title))?"
     r"|\b(?:vous\s+avez|tu\s+as|vous\s+aviez|tu\s+avais)(?:\s+(?:déjà|beaucoup|vraiment|bien))*\s+"
-    r"(?:aim|ador|appréci|apprec|not|évalu|evalu|regard|visionn)[ée]e?s?"
-    r"(?:\s+(?:le|ce)\s+film)?"
-    r"|\b(?:vous\s+avez|tu\s+as|vous\s+aviez|tu\s+avais)(?:\s+déjà)?\s+vue?s?"
+    r"(?:aim|ador|appréci|apprec|not|évalu|evalu|regard|visionn|écout|ecout|achet|jou)[ée]e?s?"
+    rf"(?:\s+(?:le|ce|la|cet|cette)\s+{_ITEM_WORD})?"
+    r"|\b(?:vous\s+avez|tu\s+as|vous\s+aviez|tu\s+avais)(?:\s+déjà)?\s+(?:vue?s?|lue?s?)"
     r"|\b(?:vous\s+aimez|tu\s+aimes|vous\s+adorez|tu\s+adores)"
     r"|(?<!\bno\s)(?<!\bnunca\s)\b(?:"
     r"te\s+(?:gust[óo]|gustaron|encant[óo]|encantaron|gusta|encanta)"
-    r"|(?:ya\s+)?(?:viste|valoraste|calificaste|puntuaste|disfrutaste|amaste|votaste)"
+    r"|(?:ya\s+)?(?:viste|valoraste|calificaste|puntuaste|disfrutaste|amaste|votaste"
+    r"|escuchaste|compraste|jugaste|leíste|reprodujiste)"
     r"|has\s+(?:visto|valorado|calificado|disfrutado|puntuado))"
-    r"(?:\s+(?:mucho|tanto|ya))?(?:\s+(?:la\s+película|el\s+film))?"
+    rf"(?:\s+(?:mucho|tanto|ya))?(?:\s+(?:la|el)\s+{_ITEM_WORD})?"
     r")" + _QUOTE_OPEN + r"$",
     re.IGNORECASE,
 )
@@ -136,11 +148,14 @@ _SEEN_BEFORE_TITLE = re.compile(
 _SEEN_AFTER_TITLE = re.compile(
     _QUOTE_CLOSE + r"\s*[,(]?\s*(?:"
     r"(?:which|that)\s+you(?:\s+have|['\u2019]ve)?(?:\s+(?:already|also|really))*\s+"
-    r"(?:rated|liked|loved|enjoyed|watched|saw|seen|gave|adored|appreciated|viewed)\b"
+    r"(?:rated|liked|loved|enjoyed|watched|saw|seen|gave|adored|appreciated|viewed|played"
+    r"|listened\s+to|heard|bought|purchased|ordered|read|visited|streamed|used)\b"
     r"|(?:que\s+|qu['\u2019]\s*)(?:vous\s+avez|tu\s+as)(?:\s+(?:déjà|beaucoup|vraiment|bien))*\s+"
-    r"(?:(?:aim|ador|appréci|apprec|not|évalu|evalu|regard|visionn)[ée]|vu)"
+    r"(?:(?:aim|ador|appréci|apprec|not|évalu|evalu|regard|visionn|écout|ecout|achet|jou)[ée]"
+    r"|vu|lu)"
     r"|(?:vous|t['\u2019])\s*a\s+(?:(?:beaucoup|tant|vraiment|déjà)\s+)?plu\b"
     r"|que\s+(?:ya\s+)?(?:viste|valoraste|calificaste|puntuaste|disfrutaste|amaste|has\s+visto"
+    r"|escuchaste|compraste|jugaste|leíste"
     r"|te\s+gust[óo]|te\s+encant[óo])\b"
     r"|te\s+(?:gust[óo]|gustaron|encant[óo]|encantaron)\b"
     r")",
@@ -151,7 +166,7 @@ _SEEN_AFTER_TITLE = re.compile(
 _DE_PARTICIPLES = frozenset(
     words_of(
         "bewertet benotet gesehen angesehen angeschaut geschaut geguckt gemocht geliebt genossen "
-        "gefallen"
+        "gefallen gespielt gehört angehört gekauft gelesen besucht"
     )
 )
 _DE_AUXILIARIES = frozenset(words_of("hast hat haben habt hattest hatte hatten"))
@@ -182,9 +197,11 @@ class _Evidence:
     catalog_phrases: tuple[str, ...]
     vocabulary: frozenset[str]
     forbidden_words: frozenset[str]
+    # Ratings the text may quote: none unless the catalog's feedback is ratings on a scale.
     ratings: tuple[float, ...]
     # Each evidence item's own rating (None when unrated), to check whom a rating is pinned on.
     rating_of: dict[str, float | None]
+    scale_max: float
     recommended_id: str
     allowed_ids: frozenset[str]
     titles: CatalogTitles
@@ -209,13 +226,19 @@ class _Evidence:
         }
         phrases = [v for fact in facts for v in CatalogTitles.display_variants(fact.title)]
         phrases += labels
+        words = task.vocabulary
+        item_words = {*words.all_nouns(), *words.nouns(task.language).model_dump().values()}
+        rated = words.kind == "explicit"
         return cls(
             labels=labels,
             catalog_phrases=tuple(phrases),
-            vocabulary=frozenset(word for text in phrases for word in words_of(text)),
+            vocabulary=frozenset(
+                word for text in (*phrases, *item_words) for word in words_of(text)
+            ),
             forbidden_words=frozenset(forbidden - FUNCTION_WORDS),
-            ratings=tuple(f.rating for f in task.evidence if f.rating is not None),
-            rating_of={f.item_id: f.rating for f in task.evidence},
+            ratings=tuple(f.rating for f in task.evidence if f.rating is not None and rated),
+            rating_of={f.item_id: f.rating if rated else None for f in task.evidence},
+            scale_max=words.scale_max,
             recommended_id=task.recommended.item_id,
             allowed_ids=frozenset(f.item_id for f in facts),
             titles=CatalogTitles((f.item_id, f.title) for f in facts),
@@ -410,11 +433,15 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
     """A rating the text quotes that no evidence item has ("wrong_rating"), or that it pins on a
     title whose rating it is not: the recommended item, which the user has not rated, or another
     evidence item ("misattributed_rating"). Title words are not ratings ("12 Monkeys"). A
-    rating tied to no title ("you rated it 5/5") need only be one the evidence has."""
+    rating tied to no title ("you rated it 5/5") need only be one the evidence has. Ratings are
+    read on the catalog's scale; a catalog of counts has none to quote, and no count is ever
+    evidence ("you played it 300 times": "quoted_count")."""
     masked = list(reading.text)
     for mention in (*reading.catalog_mentions, *reading.task_mentions):
         masked[mention.start : mention.end] = " " * (mention.end - mention.start)
     text = "".join(masked)
+    if _COUNT.search(text):
+        return "quoted_count"
     taken: list[tuple[int, int]] = []
     for pattern in _RATING_PATTERNS:
         for match in pattern.finditer(text):
@@ -422,8 +449,8 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
                 continue
             taken.append(match.span())
             value = _number(match.group(1))
-            if pattern.groups > 1 and _number(match.group(2)) == 10:
-                value /= 2
+            if pattern.groups > 1:  # "9/10" is 4.5 on a 5 scale
+                value = value / max(_number(match.group(2)), 1e-9) * evidence.scale_max
             if not any(_same(value, rating) for rating in evidence.ratings):
                 return "wrong_rating"
             mention = _rated_mention(reading.task_mentions, text, match.start(), match.end())
