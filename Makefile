@@ -9,6 +9,10 @@ EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 INSTALLED := $(VENV)/.installed-$(EXTRA)
 ARTIFACTS ?= artifacts/default
 export HF_HUB_OFFLINE := 1
+# Whether $(ARTIFACTS) holds a build this recsplain can load (format version and checksums);
+# a missing or outdated one is rebuilt.
+ARTIFACTS_READY = $(BIN)/python -c "from retrieval.artifacts import read_manifest as r; \
+	r('$(ARTIFACTS)')" 2>/dev/null
 
 # The LLM that `serve` and the benchmarks use, one of the packaged models:
 # qwen2.5-coder-0.5b (the default: the most verified explanations per minute on an AVX2-only
@@ -51,14 +55,14 @@ model: $(MODEL_STAMP)
 # then serve HTTP on 127.0.0.1:8000 until Ctrl-C (settings: serve/config.yaml). Explanations
 # precomputed by `make precompute` are loaded at start when they exist.
 serve: model
-	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(ARTIFACTS_READY) || $(BIN)/recsplain build --out $(ARTIFACTS)
 	$(MODEL_ENV) env $(CACHE_ENV) $(BIN)/recsplain serve
 
 # Explain every stored user's top-3 once, offline, so `make serve` starts with a warm cache.
 PRECOMPUTED := $(ARTIFACTS)-explanations.jsonl
 CACHE_ENV = $$(test -f $(PRECOMPUTED) && echo RECSPLAIN_EXPLAIN__CACHE_FILE=$(PRECOMPUTED))
 precompute: model
-	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(ARTIFACTS_READY) || $(BIN)/recsplain build --out $(ARTIFACTS)
 	$(MODEL_ENV) $(BIN)/recsplain explain-batch --precompute --k 3 --out $(PRECOMPUTED)
 
 test: setup
@@ -76,11 +80,11 @@ bench-retrieval: setup
 
 # The whole CPU benchmark suite (< ~20 min on 2 cores), and the same code on tiny sizes (< ~3 min).
 bench: model
-	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(ARTIFACTS_READY) || $(BIN)/recsplain build --out $(ARTIFACTS)
 	$(MODEL_ENV) $(BIN)/python -m benchmarks.run
 
 bench-smoke: model
-	test -f $(ARTIFACTS)/manifest.json || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(ARTIFACTS_READY) || $(BIN)/recsplain build --out $(ARTIFACTS)
 	$(MODEL_ENV) $(BIN)/python -m benchmarks.run --smoke
 
 clean:

@@ -6,6 +6,7 @@ single-query latency and recall@10 against exact numpy search measured in the sa
 
     python -m benchmarks.retrieval --sizes 10000,100000,1000000 --json out.json
     python -m benchmarks.retrieval --smoke
+    python -m benchmarks.retrieval --loader   # load_dataset on 300k rows in each file format
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 import platform
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +23,14 @@ from typing import Annotated
 
 import faiss
 import numpy as np
+import polars as pl
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from retrieval.config import IndexConfig
+from retrieval.config import DataConfig, IndexConfig
+from retrieval.data import load_dataset
 from retrieval.index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -256,6 +260,75 @@ def results_table(report: dict) -> Table:
     return table
 
 
+# Loader timing: the same data in every text and columnar format the loader reads.
+LOADER_ROWS = 300_000
+LOADER_FORMATS = ("csv", "tsv", "dat_colons", "dat_tab", "parquet")
+
+
+def write_loader_files(directory: Path, rows: int, seed: int) -> dict[str, DataConfig]:
+    """`rows` interactions and their catalog in each of LOADER_FORMATS, with the config to load
+    each. Some titles hold commas and quotes, so the CSV catalog takes the quoted path."""
+    rng = np.random.default_rng(seed)
+    n_items = max(rows // 15, 10)
+    interactions = pl.DataFrame(
+        {
+            "user_id": rng.integers(0, max(rows // 50, 2), rows),
+            "item_id": [f"m{i}" for i in rng.integers(0, n_items, rows)],
+            "rating": rng.integers(1, 11, rows) / 2,
+            "timestamp": 1_000_000_000 + np.arange(rows),
+        }
+    )
+    items = pl.DataFrame(
+        {
+            "item_id": [f"m{i}" for i in range(n_items)],
+            "title": [f'"Nick" {i}' if i % 100 == 0 else f"Title {i}, The" for i in range(n_items)],
+            "genres": ["Drama|Comedy"] * n_items,
+        }
+    )
+    configs = {}
+    for file_format in LOADER_FORMATS:
+        folder = directory / file_format
+        folder.mkdir()
+        suffix = "dat" if file_format.startswith("dat") else file_format
+        for name, frame in (("interactions", interactions), ("items", items)):
+            path = folder / f"{name}.{suffix}"
+            if file_format == "csv":
+                frame.write_csv(path)
+            elif file_format == "parquet":
+                frame.write_parquet(path)
+            else:  # unquoted, like real TSV and .dat files; `::` files have no header
+                text = frame.write_csv(
+                    separator="\t", quote_style="never", include_header=file_format != "dat_colons"
+                )
+                path.write_text(text.replace("\t", "::") if file_format == "dat_colons" else text)
+        configs[file_format] = DataConfig(
+            path=folder,
+            layout="generic",
+            interactions_file=f"interactions.{suffix}",
+            items_file=f"items.{suffix}",
+            has_header=file_format != "dat_colons",
+        )
+    return configs
+
+
+def run_loader(rows: int = LOADER_ROWS, repeats: int = 3, seed: int = 0) -> dict:
+    """Best-of-`repeats` seconds for `load_dataset` (read, validate, join) on each format."""
+    results = {}
+    with tempfile.TemporaryDirectory() as directory:
+        for file_format, config in write_loader_files(Path(directory), rows, seed).items():
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                dataset = load_dataset(config)
+                times.append(time.perf_counter() - start)
+            results[file_format] = {
+                "interactions": dataset.interactions.height,
+                "load_s": round(min(times), 4),
+                "rows_per_s": round(rows / min(times)),
+            }
+    return {"machine": machine(), "rows": rows, "repeats": repeats, "formats": results}
+
+
 app = typer.Typer(add_completion=False)
 
 
@@ -277,9 +350,21 @@ def main(
     smoke: Annotated[
         bool, typer.Option(help="2,000 rows and few queries: checks that it runs, in seconds.")
     ] = False,
+    loader: Annotated[
+        bool, typer.Option(help="Time load_dataset on 300k rows in each file format instead.")
+    ] = False,
 ) -> None:
     """Benchmark FAISS indexes against numpy brute force and write a JSON report."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler()])
+    if loader:
+        report = run_loader(2000 if smoke else LOADER_ROWS, seed=seed)
+        path = json_path or RESULTS_DIR / ("loader_smoke.json" if smoke else "loader.json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2) + "\n")
+        for file_format, row in report["formats"].items():
+            print(f"{file_format:>10}: {row['load_s']:.3f} s, {row['rows_per_s']:,} rows/s")
+        print(f"{report['rows']:,} rows on {report['machine']['cpu']}; wrote {path}")
+        return
     if smoke:
         report = run([2000], queries=100, single_queries=50, batch_size=batch_size, seed=seed)
     else:

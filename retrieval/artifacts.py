@@ -27,7 +27,7 @@ from retrieval.recommender import Recommender
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: resolved feedback and domain, a weight column, top_share evidence
 INDEX, ITEMS, EMBEDDINGS, INTERACTIONS, MANIFEST = (
     "index.faiss",
     "items.parquet",

@@ -7,6 +7,7 @@ the manifest says how good this build is; then it is retrained on all interactio
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from tqdm import tqdm
@@ -34,34 +35,40 @@ STEPS = (
 
 
 def build(config: RetrievalConfig, out: Path, progress: bool = True) -> dict:
-    """Build artifacts for `config` into `out` and return the manifest."""
+    """Build artifacts for `config` into `out` and return the manifest.
+
+    The manifest's `timings` gives the seconds of each step, to see where a build's time goes;
+    the written file has every step's but its own writing, which the returned dict adds.
+    """
+    timings: dict[str, float] = {}
     with tqdm(total=len(STEPS), desc="build", unit="step", disable=not progress) as bar:
+        started = time.perf_counter()
 
         def step(index: int) -> None:
+            nonlocal started
+            if index > 0:
+                timings[STEPS[index - 1]] = round(time.perf_counter() - started, 3)
+                bar.update()
+            started = time.perf_counter()
             bar.set_description(STEPS[index])
             log.info("build: %s", STEPS[index])
 
         step(0)
         dataset = load_dataset(config.data)
         config = config.for_dataset(dataset.feedback, dataset.domain)
-        bar.update()
         step(1)
         interactions = preprocess(dataset.interactions, config.preprocess, dataset.feedback)
         # Split now: a split the data cannot give fails before the slow embedding.
         split = holdout_split(interactions, config.preprocess, dataset.has_timestamps)
-        bar.update()
         step(2)
         texts = item_texts(dataset.items, config.content.max_chars)
         content = embed_texts(texts, config.content, progress=progress)
-        bar.update()
         step(3)
         holdout = EvalData.from_split(split, dataset.items)
         metrics = model_metrics("served", holdout, content, config)
         log.info("holdout metrics: %s", metrics)
-        bar.update()
         step(4)
         recommender = Recommender.fit(interactions, dataset.items, content, config)
-        bar.update()
         step(5)
         manifest = write_artifacts(
             recommender,
@@ -72,6 +79,9 @@ def build(config: RetrievalConfig, out: Path, progress: bool = True) -> dict:
             feedback=describe_feedback(dataset.feedback),
             domain=dataset.domain.model_dump(mode="json"),
             metrics={"protocol": f"holdout of the served model: {split.description}", **metrics},
+            timings=timings,
         )
+        timings[STEPS[-1]] = round(time.perf_counter() - started, 3)
         bar.update()
-    return manifest
+    log.info("build took %.1f s: %s", sum(timings.values()), timings)
+    return {**manifest, "timings": timings}

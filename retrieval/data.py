@@ -11,9 +11,8 @@ Rows are counted from 1 without the header or blank lines (which are skipped); f
 the line number is given as well.
 
 Text files are decoded in Python (`data.encoding`, any codec Python knows), so polars only ever
-sees UTF-8. Unquoted text is split line by line with polars string ops, which takes separators
-of any length (`::`) and checks every row's field count; quoted text goes through polars' CSV
-reader, which needs one-byte separators and pads short rows with nulls.
+sees UTF-8. Without quoting every row's field count is checked; with quoting polars pads short
+rows with nulls.
 """
 
 from __future__ import annotations
@@ -46,6 +45,8 @@ SUFFIX_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 # comma also occurs inside titles of files separated by them.
 SNIFFED_SEPARATORS = ("::", "\t", ",")
 SNIFFED_LINES = 5
+# One of these, absent from the file, stands in for a separator longer than polars' one byte.
+STAND_IN_SEPARATORS = [chr(code) for code in range(1, 32) if chr(code) not in "\t\n\r"]
 
 
 class DataError(ValueError):
@@ -178,12 +179,7 @@ def _read_table(path: Path, config: DataConfig, dat_names: list[str]) -> _Table:
     quote = config.quote_char
     if quote == "auto":  # TSV and `::` files have no quoting convention
         quote = '"' if separator == "," else None
-    names = None if config.has_header else dat_names
-    # Without a quote character in the file quoting changes nothing, and the line splitter also
-    # checks field counts.
-    if quote is None or quote not in text:
-        return _split_lines(path, text, separator, names)
-    return _read_quoted(path, text, separator, quote, names)
+    return _read_text(path, text, separator, quote, None if config.has_header else dat_names)
 
 
 def _decode(path: Path, encoding: str) -> str:
@@ -234,55 +230,34 @@ def _sniff_separator(path: Path, text: str) -> str:
     )
 
 
-def _split_lines(path: Path, text: str, separator: str, names: list[str] | None) -> _Table:
-    """One row per non-blank line, split on a separator of any length, values kept verbatim."""
-    lines = (
-        pl.Series("line", [text])
-        .str.split("\n")
-        .explode()
-        .str.strip_suffix("\r")
-        .to_frame()
-        .with_row_index("line_number", offset=1)
-        .filter(pl.col("line").str.strip_chars() != "")
-    )
-    if names is None:
-        if lines.height == 0:
-            raise DataError(f"{path}: empty file, no header line")
-        names = lines["line"][0].split(separator)
-        lines = lines.slice(1)
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        raise DataError(f"{path}: duplicate column name(s) {', '.join(map(repr, duplicated))}")
-    fields = lines["line"].str.split(separator)
-    frame = pl.DataFrame(
-        [fields.list.get(i, null_on_oob=True).alias(name) for i, name in enumerate(names)]
-    )
-    table = _Table(path, frame, lines["line_number"])
-    counts = fields.list.len()
-    bad = (counts != len(names)).arg_true()
-    if bad.len():
-        first = bad[0]
-        kind = "tab" if separator == "\t" else repr(separator)
-        more = f" (and {bad.len() - 1} more rows)" if bad.len() > 1 else ""
-        raise DataError(
-            f"{table.where(first)}: expected {len(names)} {kind}-separated fields "
-            f"({', '.join(names)}), got {counts[first]}{more}"
-        )
-    return table
-
-
-def _read_quoted(
-    path: Path, text: str, separator: str, quote: str, names: list[str] | None
+def _read_text(
+    path: Path, text: str, separator: str, quote: str | None, names: list[str] | None
 ) -> _Table:
-    """Quoted text through polars' CSV reader; blank lines are skipped.
+    """Parse with polars' CSV reader; blank lines are skipped and, without quoting, every row's
+    field count is checked.
 
-    Lines are numbered only where no quoted value spans lines, so that rows and lines correspond.
+    polars takes one-byte separators only, so a longer one (`::`) is first replaced by a control
+    character the file does not contain. Lines are numbered only where no quoted value spans
+    lines, so that rows and lines correspond.
     """
-    if len(separator.encode()) != 1 or len(quote.encode()) != 1:
-        raise DataError(
-            f"{path}: quoted values need a one-byte separator and quote character, not "
-            f"{separator!r} and {quote!r}; set data.quote_char: null"
-        )
+    fields = ("tab" if separator == "\t" else repr(separator)) + "-separated fields"
+    if len(separator.encode()) > 1:
+        if quote is not None:
+            raise DataError(
+                f"{path}: quoted values need a one-byte separator, not {separator!r}; "
+                "set data.quote_char: null"
+            )
+        stand_in = next((char for char in STAND_IN_SEPARATORS if char not in text), None)
+        if stand_in is None:
+            raise DataError(f"{path}: cannot split on {separator!r}; set data.separator")
+        text, separator = text.replace(separator, stand_in), stand_in
+    elif quote is not None and len(quote.encode()) != 1:
+        raise DataError(f"{path}: data.quote_char must be one ASCII character, not {quote!r}")
+    hint = (
+        f"; if the file's values contain unescaped {quote} characters, set data.quote_char: null"
+        if quote and quote in text
+        else ""
+    )
     try:
         frame = pl.read_csv(
             text.encode(),
@@ -293,17 +268,15 @@ def _read_quoted(
             infer_schema=False,
         )
     except Exception as exc:  # polars raises many types; all mean "unreadable file"
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(
-            f"{path.name}{_first_unreadable_record(text, separator, quote, names)}: cannot read "
-            f"file: {reason}; if the file's values contain unescaped {quote} characters, "
-            "set data.quote_char: null"
-        ) from exc
+        problem = _first_bad_record(path, text, separator, quote, names, fields) or (
+            f"{path.name}: cannot read file: "
+            + (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        )
+        raise DataError(problem + hint) from exc
     header_lines = 1 if names is None else 0
     line_count = text.count("\n") + (not text.endswith("\n"))
-    first_line = header_lines + 1
     line_numbers = (
-        pl.Series("line_number", range(first_line, first_line + frame.height), dtype=pl.UInt32)
+        pl.Series(range(header_lines + 1, line_count + 1), dtype=pl.UInt32)
         if header_lines + frame.height == line_count
         else None
     )
@@ -312,29 +285,44 @@ def _read_quoted(
     if blank.any():
         frame = frame.filter(~blank)
         line_numbers = None if line_numbers is None else line_numbers.filter(~blank)
+    # Unquoted, a short row (which polars pads with nulls) leaves the file short of separators.
+    expected_separators = (frame.width - 1) * (frame.height + header_lines)
+    if (quote is None or quote not in text) and text.count(separator) != expected_separators:
+        problem = _first_bad_record(path, text, separator, quote, names, fields)
+        if problem:
+            raise DataError(problem)
     return _Table(path, frame, line_numbers)
 
 
-def _first_unreadable_record(text: str, separator: str, quote: str, names: list[str] | None) -> str:
-    """' row N (line L)' of the first record that Python's strict csv reader rejects or whose
-    field count is off; polars' errors don't say where they are."""
+def _first_bad_record(
+    path: Path, text: str, separator: str, quote: str | None, names: list[str] | None, fields: str
+) -> str | None:
+    """'file row N (line L): why' for the first record that Python's strict csv reader rejects
+    or whose field count is not the header's; polars' errors don't say where they are."""
     reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=separator, quotechar=quote, strict=True
+        io.StringIO(text, newline=""),
+        delimiter=separator,
+        quotechar=quote or '"',
+        quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+        strict=True,
     )
-    expected = None if names is None else len(names)
     rows, start_line = 0, 1
     try:
         for record in reader:
-            if record and expected is None:
-                expected = len(record)
+            if record and names is None:
+                names = record
             elif record:
                 rows += 1
-                if len(record) != expected:
-                    return f" row {rows} (line {start_line})"
+                if len(record) != len(names):
+                    return (
+                        f"{path.name} row {rows} (line {start_line}): expected {len(names)} "
+                        f"{fields} ({', '.join(names)}), got {len(record)}"
+                    )
             start_line = reader.line_num + 1
-    except csv.Error:
-        return f" row {rows + 1} (line {start_line})" if expected else f" line {start_line}"
-    return ""
+    except csv.Error as exc:
+        where = f"row {rows + 1} (line {start_line})" if names else f"line {start_line}"
+        return f"{path.name} {where}: cannot read file: {exc}"
+    return None
 
 
 def _require_columns(table: _Table, columns: list[str]) -> None:
@@ -416,14 +404,16 @@ def _load_items(table: _Table, cols: ItemColumns, movielens: bool) -> pl.DataFra
         frame[name].fill_null("").str.split(cols.list_separator) for name in cols.list_fields
     ]
     if genre_lists:
-        combined = pl.concat_list(genre_lists) if len(genre_lists) > 1 else genre_lists[0]
+        combined = pl.select(pl.concat_list(genre_lists)).to_series()
         genres = combined.list.eval(pl.element().str.strip_chars()).list.eval(
             pl.element().filter((pl.element() != "") & (pl.element() != MOVIELENS_NO_GENRES))
         )
     else:
         genres = pl.Series([[]] * frame.height, dtype=pl.List(pl.String))
     description = (
-        pl.concat_str([frame[name].fill_null("") for name in cols.text_fields], separator=". ")
+        pl.select(
+            pl.concat_str([frame[name].fill_null("") for name in cols.text_fields], separator=". ")
+        ).to_series()
         if cols.text_fields
         else pl.Series([""] * frame.height)
     )

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from retrieval.config import DEFAULT_DATA_DIR, RetrievalConfig
+from retrieval.config import RetrievalConfig
 
 app = typer.Typer(
     help="Personalized recommendations with grounded explanations.", no_args_is_help=True
@@ -24,7 +24,13 @@ console = Console()
 DEFAULT_ARTIFACTS = Path("artifacts/default")
 QUIET_LOGGERS = ("faiss.loader", "sentence_transformers", "httpx", "implicit", "filelock")
 
-DataOption = Annotated[Path, typer.Option(help="data directory (MovieLens or generic layout)")]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="data directory (MovieLens or generic layout); default: the config's data.path, "
+        "else the embedded MovieLens data"
+    ),
+]
 ConfigOption = Annotated[
     Path | None, typer.Option(help="YAML file with retrieval settings (see retrieval/config.py)")
 ]
@@ -58,7 +64,7 @@ def _fail(message: str) -> typer.Exit:
 @app.command()
 def build(
     out: Annotated[Path, typer.Option(help="artifact directory to write")] = DEFAULT_ARTIFACTS,
-    data: DataOption = DEFAULT_DATA_DIR,
+    data: DataOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Train the retriever on DATA and write an artifact directory."""
@@ -139,7 +145,7 @@ def print_recommendations(recommendations, title: str, vocabulary) -> None:
 
 @app.command()
 def evaluate(
-    data: DataOption = DEFAULT_DATA_DIR,
+    data: DataOption = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
     tune: Annotated[
         bool, typer.Option(help="tune on a validation split carved from train")

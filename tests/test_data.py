@@ -2,6 +2,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from benchmarks.retrieval import LOADER_FORMATS, run_loader
 from retrieval.config import DEFAULT_DATA_DIR, DataConfig, InteractionColumns, ItemColumns
 from retrieval.data import DataError, load_dataset
 
@@ -333,6 +334,27 @@ def test_unescaped_quote_in_csv_names_the_line_and_data_quote_char(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("written_with", "bad_row", "expected"),
+    [
+        (",", "m3,Three", "expected 3 ','-separated fields (item_id, title, genres), got 2"),
+        (
+            ",",
+            "m3,Three,Drama,x",
+            "expected 3 ','-separated fields (item_id, title, genres), got 4",
+        ),
+        ("\t", "m3\tThree", "expected 3 tab-separated fields (item_id, title, genres), got 2"),
+    ],
+)
+def test_rows_with_the_wrong_field_count(tmp_path, written_with, bad_row, expected):
+    """polars pads short rows with nulls and rejects long ones without saying where."""
+    items = ITEMS_CSV.replace(",", written_with) + bad_row + "\n"
+    config = write_tables(tmp_path, ".tsv" if written_with == "\t" else ".csv", written_with)
+    (tmp_path / config.items_file).write_text(items)
+    # No quote in the file: no advice about data.quote_char.
+    assert load_error(config) == f"{config.items_file} row 3 (line 4): {expected}"
+
+
+@pytest.mark.parametrize(
     "items",
     [
         "item_id,title,genres\nm1,One,Drama\n\nm2,Two,Comedy\n\n",
@@ -394,3 +416,9 @@ def test_hetrec_lastfm_layout(tmp_path):
     ]
     assert not dataset.has_timestamps
     assert dataset.feedback.kind == "implicit"
+
+
+def test_loader_benchmark_reads_every_format_in_full():
+    report = run_loader(rows=600, repeats=1)
+    loaded = {name: row["interactions"] for name, row in report["formats"].items()}
+    assert loaded == dict.fromkeys(LOADER_FORMATS, 600)

@@ -20,6 +20,7 @@ def history(positive=(True, True, True)):
         items=np.array([0, 1, 2]),
         ratings=np.array([5.0, 4.0, 1.0], dtype=np.float32),
         positive=np.array(positive),
+        weights=np.array([5.0, 4.0, 1.0], dtype=np.float32),
     )
 
 

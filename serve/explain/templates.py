@@ -48,8 +48,8 @@ _WORDINGS: dict[str, _Wording] = {
         liked="Because you liked {title}",
         top="Because {title} is among your favourites",
         in_history="Because {title} is in your history",
-        shared=" and both have {labels} in common.",
-        similar=" and the two are similar.",
+        shared=" and both {items} have {labels} in common.",
+        similar=" and the two {items} are similar.",
         generic="Recommended because it is similar to {items} you liked.",
         generic_history="Recommended because it is similar to {items} in your history.",
         conjunction="and",
@@ -63,8 +63,8 @@ _WORDINGS: dict[str, _Wording] = {
         liked="Weil dir {title} gefallen hat",
         top="Weil {title} zu deinen Favoriten gehört",
         in_history="Weil {title} in deinem Verlauf ist",
-        shared=" und beide {labels} gemeinsam haben.",
-        similar=" und beide sich ähneln.",
+        shared=" und beide {items} {labels} gemeinsam haben.",
+        similar=" und beide {items} sich ähneln.",
         generic="Empfohlen, weil es dem ähnelt, was dir gefallen hat.",
         generic_history="Empfohlen, weil es deinem Verlauf ähnelt.",
         conjunction="und",
@@ -75,8 +75,8 @@ _WORDINGS: dict[str, _Wording] = {
         liked="Parce que vous avez aimé {title}",
         top="Parce que {title} fait partie de vos favoris",
         in_history="Parce que {title} fait partie de votre historique",
-        shared=" et que les deux ont {labels} en commun.",
-        similar=" et que les deux se ressemblent.",
+        shared=" et que les deux {items} ont {labels} en commun.",
+        similar=" et que les deux {items} se ressemblent.",
         generic="Recommandé parce qu'il ressemble à ce que vous avez aimé.",
         generic_history="Recommandé parce qu'il ressemble à votre historique.",
         conjunction="et",
@@ -113,7 +113,12 @@ def template_explanation(
     if fact is None:
         return Explanation(_generic(task, wording), (), "template", task.language, reason)
     labels = [label for label in task.shared_tags if not is_unsafe(label)][:MAX_LABELS]
-    ending = wording.shared.format(labels=_listing(labels, wording)) if labels else wording.similar
+    items = task.vocabulary.nouns(task.language).plural
+    ending = (
+        wording.shared.format(labels=_listing(labels, wording), items=items)
+        if labels
+        else wording.similar.format(items=items)
+    )
     text = _opening(fact, task.vocabulary, wording) + ending
     return Explanation(text, (fact.item_id,), "template", task.language, reason)
 
