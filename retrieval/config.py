@@ -84,7 +84,7 @@ MOVIE_DOMAIN = DomainConfig(item=ItemWords(singular="movie", plural="movies"), a
 
 
 class DataConfig(_Strict):
-    """Where the data is and how to read it.
+    r"""Where the data is and how to read it.
 
     `layout="movielens"` reads ratings.csv, movies.csv and tags.csv. `layout="generic"` reads one
     interactions file and one items file (CSV, TSV, parquet or `::`-separated .dat) with the
@@ -95,6 +95,11 @@ class DataConfig(_Strict):
     honours `"` quoting in comma-separated files only: TSV and `::` files have no quoting
     convention, so a title such as `"Weird Al" Yankovic` is read as written. None turns quoting
     off everywhere. `encoding` is any Python codec name (utf8, latin1, cp1252).
+
+    `escape_char` is the character that escapes a quote inside a quoted value: `\` (`"\\"` in
+    YAML) for files that write `\"` inside quoted values, and `\\` for a backslash; None: quotes
+    are escaped by doubling them (`""`), as in RFC 4180. Setting it turns "auto" quoting on
+    whatever the separator.
     """
 
     path: Path = DEFAULT_DATA_DIR
@@ -111,6 +116,7 @@ class DataConfig(_Strict):
     separator: str | None = Field(None, min_length=1, max_length=4)
     quote_char: str | None = Field("auto", min_length=1, max_length=4)
     encoding: str = "utf8"
+    escape_char: str | None = Field(None, min_length=1, max_length=1)
     feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     domain: DomainConfig | None = Field(
         None, description="None: movies for the MovieLens layout, items otherwise"

@@ -28,6 +28,10 @@ def test_manifest_records_what_a_build_needs(default_artifacts):
     for key in ("data_hash", "config", "versions", "created_at", "metrics", "files"):
         assert manifest[key]
     assert manifest["versions"]["faiss-cpu"] != "not installed"
+    # MovieLens: inferred 0.5-5 ratings, and its layout says its items are movies.
+    assert manifest["feedback"] == {"kind": "explicit", "scale": {"min": 0.5, "max": 5.0}}
+    assert manifest["config"]["data"]["feedback"] == {"kind": "explicit", "scale": [0.5, 5.0]}
+    assert manifest["domain"]["item"] == {"singular": "movie", "plural": "movies"}
     assert set(manifest["files"]) == {
         "index.faiss",
         "items.parquet",

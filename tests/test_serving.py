@@ -224,6 +224,14 @@ def test_health_metrics_and_docs(client):
     assert llm["cpu"]["model"] and isinstance(llm["cpu"]["flags"], list)
     assert llm["dtype"] == ("bfloat16" if llm["cpu"]["native_bf16"] else "float32")
     assert health["explanation_cache"]["entries"] >= 1
+    catalog = health["retriever"]["catalog"]
+    assert catalog == {
+        "kind": "explicit",
+        "item": "movie",
+        "items": "movies",
+        "scale": {"min": 0.5, "max": 5.0},
+        "action": "watched",
+    }
     metrics = client.get("/metrics").text
     for name in (
         "recsplain_requests_total",
@@ -275,6 +283,18 @@ def test_the_model_is_reachable_through_the_openai_api(client):
         ),
         ({"user_id": "1", "language": "tlh"}, 422, "invalid_request", "language"),
         ({"user_id": "1", "surprise": 1}, 422, "invalid_request", "surprise"),
+        (
+            {"history": [{"item_id": "318", "rating": 4}, {"item_id": "1", "rating": 10}]},
+            422,
+            "invalid_request",
+            "history.1.rating: 10 is outside this catalog's rating scale 0.5 to 5",
+        ),
+        (
+            {"history": [{"item_id": "318", "rating": 13883}]},
+            422,
+            "invalid_request",
+            "rating scale 0.5 to 5",
+        ),
     ],
 )
 def test_bad_requests_get_clear_json_errors(client, body, status, code, mentions):

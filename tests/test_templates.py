@@ -75,7 +75,8 @@ def test_template_passes_the_verifier(
         (
             "rated",
             "en",
-            "Because you rated The Godfather (1972) 5/5 and both items have Crime and Drama in common.",
+            "Because you rated The Godfather (1972) 5/5 "
+            "and both items have Crime and Drama in common.",
         ),
         (
             "rated",
@@ -106,7 +107,11 @@ def test_template_passes_the_verifier(
             "Weil du Seven (1995) mit 4,5/5 bewertet hast "
             "und beide Artikel Thriller, serial killer und twist ending gemeinsam haben.",
         ),
-        ("unrated", "en", "Because you liked The Godfather (1972) and both items have Crime in common."),
+        (
+            "unrated",
+            "en",
+            "Because you liked The Godfather (1972) and both items have Crime in common.",
+        ),
         (
             "no_shared_tags",
             "en",
