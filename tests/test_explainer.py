@@ -314,6 +314,7 @@ VOCABULARIES = {
     "binary_products": Vocabulary(
         kind="binary", scale=(0.0, 1.0), item="product", items="products", action="bought"
     ),
+    "yearless_titles": Vocabulary(kind="implicit", scale=None, years_in_titles=False),
 }
 
 
@@ -324,8 +325,7 @@ def test_the_few_shot_answers_are_what_the_verifier_accepts(language, vocabulary
     catalog = [(f.item_id, f.title) for example in prompts.FEW_SHOT for f in example[0]]
     verifier = grounding_verifier(catalog, vocabulary=vocabulary)
     answers = prompts.few_shot_answers(vocabulary, language)
-    for index, answer in enumerate(answers):
-        task = prompts.few_shot_task(index, vocabulary, language)
+    for task, _, answer in prompts.examples(vocabulary, language):
         verdict = verifier.check(json.dumps({"explanation": answer}), task)
         assert verdict.ok, (language, answer, verdict.reason)
     task = replace(TASK, language=language, vocabulary=vocabulary)
@@ -333,6 +333,8 @@ def test_the_few_shot_answers_are_what_the_verifier_accepts(language, vocabulary
     assert answers[0] in messages[2]["content"]
     if vocabulary.kind != "explicit":
         assert not re.search(r"\d+/\d+|rated", messages[2]["content"] + messages[1]["content"])
+    if not vocabulary.years_in_titles:
+        assert not re.search(r"\(\d{4}\)", messages[1]["content"] + messages[2]["content"])
 
 
 def test_prompts_speak_of_the_catalog_s_items_and_its_scale():

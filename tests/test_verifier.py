@@ -516,3 +516,15 @@ def test_ratings_are_read_on_the_catalog_s_scale(task, text, reason):
     on_ten = replace(task, evidence=(replace(task.evidence[0], rating=9.0),), vocabulary=ON_TEN)
     verifier = Verifier(CatalogTitles([]), FEW_SHOT_TITLES, INSTRUCTIONS)
     assert verifier.check(explain(text), on_ten).reason == reason, text
+
+
+def test_rating_talk_is_false_of_play_counts(task):
+    counted = replace(
+        task,
+        evidence=tuple(replace(f, rating=40.0, top_share=0.0) for f in task.evidence),
+        vocabulary=PLAYS,
+    )
+    verifier = Verifier(CatalogTitles([]), FEW_SHOT_TITLES, INSTRUCTIONS)
+    text = "Since you rated The Godfather (1972) highly, Casino (1995) should suit you."
+    assert verifier.check(explain(text), counted).reason == "wrong_rating"
+    assert verifier.check(explain(text), task).ok, "on a rated catalog the same text is fine"

@@ -159,7 +159,7 @@ def offline_policy(
     """The server's policy around an offline engine: no deadline, no admission limit. The
     cache holds `cache_size` explanations: every task's, for a precompute file to save them all."""
     explain = settings.explain
-    vocabulary = Vocabulary.of(recommender.config.data)
+    vocabulary = Vocabulary.of(recommender.config.data, recommender.titles)
     verifier = grounding_verifier(
         zip(recommender.item_ids, recommender.titles, strict=True), explain.max_chars, vocabulary
     )

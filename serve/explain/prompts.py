@@ -204,33 +204,59 @@ def instruction_phrases(vocabulary: Vocabulary) -> list[str]:
 
 
 def few_shot_answers(vocabulary: Vocabulary, language: str) -> tuple[str, str]:
-    """The two example answers in `language`, in the catalog's feedback terms."""
+    """The two example answers in `language`, in the catalog's feedback terms and title style."""
     if vocabulary.kind == "explicit":
         texts = [vocabulary.rating_text(_rescaled(r, vocabulary)) for r in (5.0, 4.5)]
         if language != "en":
             texts = [text.replace(".", ",") for text in texts]
         first, second = RATED_ANSWERS[language]
-        return first.format(r1=texts[0], r2=texts[1]), second.format(r1=texts[0], r2=texts[1])
-    most, seen, since = UNRATED_CLAUSES[language]
-    action = vocabulary.action if language == "en" else None
-    if action:
-        most, seen = "{title} is one of your most " + action, "You " + action + " {title}"
-        since = "Since you " + action + " {title}"
-    opening = most if vocabulary.kind == "implicit" else seen
-    first, second = UNRATED_ANSWERS[language]
-    return (
-        first.format(first=opening.format(title="Harbor Lights (1987)")),
-        second.format(second=since.format(title="The Long Orbit (2011)")),
-    )
+        answers = first.format(r1=texts[0], r2=texts[1]), second.format(r1=texts[0], r2=texts[1])
+    else:
+        most, seen, since = UNRATED_CLAUSES[language]
+        action = vocabulary.action if language == "en" else None
+        if action:
+            most, seen = "{title} is one of your most " + action, "You " + action + " {title}"
+            since = "Since you " + action + " {title}"
+        opening = most if vocabulary.kind == "implicit" else seen
+        first, second = UNRATED_ANSWERS[language]
+        answers = (
+            first.format(first=opening.format(title="Harbor Lights (1987)")),
+            second.format(second=since.format(title="The Long Orbit (2011)")),
+        )
+    if vocabulary.years_in_titles:
+        return answers
+    return _without_year(answers[0]), _without_year(answers[1])
+
+
+def examples(vocabulary: Vocabulary, language: str) -> list[tuple[ExplainTask, Fact, str]]:
+    """The few-shot examples in the catalog's terms: (task, its closest history item, answer)."""
+    answers = few_shot_answers(vocabulary, language)
+    shown = []
+    for (history, recommended, closest), answer in zip(FEW_SHOT, answers, strict=True):
+        shared = tuple(sorted(set(recommended.genres) & set(closest.genres)))
+        evidence = tuple(_as_catalog(fact, vocabulary) for fact in history)
+        task = ExplainTask(
+            _as_catalog(recommended, vocabulary), evidence, shared, language, vocabulary
+        )
+        shown.append((task, _as_catalog(closest, vocabulary), answer))
+    return shown
 
 
 def prompt_version(few_shot: bool = True, vocabulary: Vocabulary = UNDECLARED) -> str:
     """A short hash of everything fixed in a prompt: a cached explanation written under other
     rules, examples or catalog words is never served."""
-    answers = [few_shot_answers(vocabulary, language) for language in LANGUAGES]
-    examples = (FEW_SHOT, answers) if few_shot else None
-    fixed = repr((rules(vocabulary), strict_rules(vocabulary), examples, MAX_TITLE_CHARS))
+    shown = [examples(vocabulary, language) for language in LANGUAGES] if few_shot else None
+    fixed = repr((rules(vocabulary), strict_rules(vocabulary), shown, MAX_TITLE_CHARS))
     return hashlib.sha256(fixed.encode()).hexdigest()[:12]
+
+
+def _task_turn(task: ExplainTask, closest: Fact) -> str:
+    """The user turn of one task: its history, what is recommended and what it is closest to."""
+    return (
+        history_block(list(task.evidence), task.vocabulary)
+        + "\n"
+        + recommended_block(task.recommended, closest, task.shared_tags)
+    )
 
 
 def messages(
@@ -240,42 +266,28 @@ def messages(
     vocabulary = task.vocabulary
     turns = [{"role": "system", "content": rules(vocabulary, task.language)}]
     if few_shot:
-        answers = few_shot_answers(vocabulary, task.language)
-        for (example_history, recommended, closest), answer in zip(FEW_SHOT, answers, strict=True):
-            shared = tuple(sorted(set(recommended.genres) & set(closest.genres)))
-            example = [_on_scale(fact, vocabulary) for fact in example_history]
-            turns.append(
-                {
-                    "role": "user",
-                    "content": history_block(example, vocabulary)
-                    + "\n"
-                    + recommended_block(recommended, closest, shared),
-                }
-            )
+        for example, closest, answer in examples(vocabulary, task.language):
+            turns.append({"role": "user", "content": _task_turn(example, closest)})
             turns.append({"role": "assistant", "content": f'{{"explanation": "{answer}"}}'})
-    turns.append(
-        {
-            "role": "user",
-            "content": history_block(list(task.evidence), vocabulary)
-            + "\n"
-            + recommended_block(task.recommended, task.evidence[0], task.shared_tags)
-            # The stricter retry changes only the tail, so it still hits the prefix cache.
-            + (f"\n{strict_rules(vocabulary).strip()}" if strict else ""),
-        }
-    )
+    # The stricter retry changes only the tail, so it still hits the prefix cache.
+    tail = f"\n{strict_rules(vocabulary).strip()}" if strict else ""
+    # Evidence comes best first: the first item is the closest.
+    turns.append({"role": "user", "content": _task_turn(task, task.evidence[0]) + tail})
     return turns
 
 
-def few_shot_task(index: int, vocabulary: Vocabulary, language: str) -> ExplainTask:
-    """Example `index` as a task, its ratings on the catalog's scale (for checking examples)."""
-    history, recommended, closest = FEW_SHOT[index]
-    shared = tuple(sorted(set(recommended.genres) & set(closest.genres)))
-    evidence = tuple(_on_scale(fact, vocabulary) for fact in history)
-    return ExplainTask(recommended, evidence, shared, language, vocabulary)
+_YEAR = re.compile(r" \((?:1[89]|20)\d\d\)")
 
 
-def _on_scale(fact: Fact, vocabulary: Vocabulary) -> Fact:
-    """An example's rating on the catalog's scale."""
+def _without_year(text: str) -> str:
+    return _YEAR.sub("", text)
+
+
+def _as_catalog(fact: Fact, vocabulary: Vocabulary) -> Fact:
+    """An example item as the catalog would show it: its rating on the catalog's scale, and no
+    "(1987)" after titles in a catalog whose titles carry no year (a model copies the style)."""
+    if not vocabulary.years_in_titles:
+        fact = replace(fact, title=_without_year(fact.title))
     if fact.rating is None or vocabulary.kind != "explicit":
         return fact
     return replace(fact, rating=_rescaled(fact.rating, vocabulary))

@@ -13,7 +13,7 @@ class TaskFactory:
         items = recommender.items
         self.genres = [tuple(g) for g in items["genres"].to_list()]
         self.tags = [tuple(t) for t in items["tags"].to_list()]
-        self.vocabulary = Vocabulary.of(recommender.config.data)
+        self.vocabulary = Vocabulary.of(recommender.config.data, recommender.titles)
 
     def fact(
         self,

@@ -50,7 +50,7 @@ _META_TALK = re.compile(
     r"ignore\s+(?:all\s+)?(?:the\s+)?(?:previous|prior|above|earlier)\s+instructions"
     r"|\bdisregard\b|\bsystem\s+prompt\b|\bas\s+an\s+ai\b|\blanguage\s+model\b|\bjson\b"
     r"|\bthe\s+user\b|\bthe\s+evidence\b|</?\s*[a-z_]+\s*/?>|[{}]|\[/?inst\]|<\|"
-    r"|\bsimilarity\b|\b\d+\.\d{2,}\b",
+    r"|\bsimilarity\b|\b\d+\.\d{2,}\b|\bgenres\s+and\s+tags\b|\bclosest\s+to\b",
     re.IGNORECASE,
 )
 
@@ -96,6 +96,13 @@ _RATING_PATTERNS = (
         r"(?:\s+(?:it|this|that|a|él|la|le))?\s+(\d+(?:[.,]\d+)?)(?![\w/]|[.,]\d)",
         re.IGNORECASE,
     ),
+)
+
+# Talk of ratings, for catalogs whose feedback is counts or yes/no.
+_RATING_WORDS = re.compile(
+    r"\b(?:rated|rating|ratings|stars?|bewertet|bewertung|sterne?n?|noté|note|étoiles?"
+    r"|valoraste|valoración|calificaste|estrellas?)\b",
+    re.IGNORECASE,
 )
 
 # Roles: the evidence is what the user rated; the recommended item is what they have not seen.
@@ -202,6 +209,7 @@ class _Evidence:
     # Each evidence item's own rating (None when unrated), to check whom a rating is pinned on.
     rating_of: dict[str, float | None]
     scale_max: float
+    rated: bool  # whether the catalog's feedback is ratings at all
     recommended_id: str
     allowed_ids: frozenset[str]
     titles: CatalogTitles
@@ -239,6 +247,7 @@ class _Evidence:
             ratings=tuple(f.rating for f in task.evidence if f.rating is not None and rated),
             rating_of={f.item_id: f.rating if rated else None for f in task.evidence},
             scale_max=words.scale_max,
+            rated=rated,
             recommended_id=task.recommended.item_id,
             allowed_ids=frozenset(f.item_id for f in facts),
             titles=CatalogTitles((f.item_id, f.title) for f in facts),
@@ -442,6 +451,8 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
     text = "".join(masked)
     if _COUNT.search(text):
         return "quoted_count"
+    if not evidence.rated and _RATING_WORDS.search(text):
+        return "wrong_rating"  # "you rated it highly", said of play counts
     taken: list[tuple[int, int]] = []
     for pattern in _RATING_PATTERNS:
         for match in pattern.finditer(text):

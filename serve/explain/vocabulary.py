@@ -9,6 +9,8 @@ assumes movies rated out of 5: a play count is told as "among your most played",
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retrieval.config import DataConfig, DomainConfig, FeedbackConfig, ItemWords
@@ -75,10 +77,12 @@ class Vocabulary:
     items: str = "items"
     action: str | None = None
     translations: tuple[tuple[str, str, str], ...] = ()  # (language, singular, plural)
+    # Whether the catalog's titles end in a year, "Heat (1995)": examples follow its style.
+    years_in_titles: bool = True
 
     @classmethod
-    def of(cls, data: DataConfig) -> Vocabulary:
-        """The vocabulary of a build's (resolved) data config."""
+    def of(cls, data: DataConfig, titles: Sequence[str] = ()) -> Vocabulary:
+        """The vocabulary of a build's (resolved) data config and its catalog's titles."""
         feedback = data.feedback if data.feedback.kind != "auto" else FeedbackConfig()
         domain = data.domain or DomainConfig()
         kind = feedback.kind if feedback.kind != "auto" else "explicit"
@@ -91,6 +95,7 @@ class Vocabulary:
             translations=tuple(
                 sorted((lang, w.singular, w.plural) for lang, w in domain.translations.items())
             ),
+            years_in_titles=_mostly_with_years(titles) if titles else True,
         )
 
     def nouns(self, language: str) -> ItemWords:
@@ -135,6 +140,16 @@ class Vocabulary:
         if self.action:
             out["action"] = self.action
         return out
+
+
+_TITLE_YEAR = re.compile(r"\((?:1[89]|20)\d\d\)\s*$")
+
+
+def _mostly_with_years(titles: Sequence[str], sample: int = 1000) -> bool:
+    """Whether most titles end in "(1995)", judged on an evenly spread sample."""
+    step = max(1, len(titles) // sample)
+    picked = titles[::step]
+    return sum(bool(_TITLE_YEAR.search(title)) for title in picked) * 2 > len(picked)
 
 
 # A catalog that declares nothing: "items", rated on a 0.5-5 scale.
