@@ -528,3 +528,14 @@ def test_rating_talk_is_false_of_play_counts(task):
     text = "Since you rated The Godfather (1972) highly, Casino (1995) should suit you."
     assert verifier.check(explain(text), counted).reason == "wrong_rating"
     assert verifier.check(explain(text), task).ok, "on a rated catalog the same text is fine"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Godfather (1972) has been performing since 2009, so try Casino (1995).",
+        "The Godfather (1972) is praised by critics, and Casino (1995) is Crime too.",
+    ],
+)
+def test_invented_biography_is_rejected(verifier, task, text):
+    assert not verifier.check(explain(text), task).ok, text

@@ -59,7 +59,8 @@ _CLAIM_WORDS = frozenset(
     words_of(
         "directed director directors starring sequel sequels prequel prequels remake remakes "
         "oscar oscars award awards regie regisseur fortsetzung réalisé réalisateur dirigida "
-        "dirigido secuela protagonizada"
+        "dirigido secuela protagonizada praised acclaimed critics critically grammy grammys "
+        "bestseller bestselling debut debuted founded formed performing toured"
     )
 )
 
@@ -351,16 +352,18 @@ class Verifier:
         return "foreign_title" if any(foreign) else None
 
 
-_YEAR = re.compile(r"\((?:1[89]|20)\d\d\)")
+_YEAR = re.compile(r"\((?:1[89]|20)\d\d\)|(?<![\w(])(?:1[89]|20)\d\d(?![\w)])")
 
 
 def _stray_year(reading: _Reading) -> str | None:
     """A "(1977)" that ends no title of the catalog: a title spliced from others ("Star Wars:
-    Episode VI - A New Hope (1977)") or given a wrong year ("Heat (1996)")."""
+    Episode VI - A New Hope (1977)") or given a wrong year ("Heat (1996)"); or a bare year in no
+    title or label ("performing since 2009"): no evidence carries one."""
     mentions = (*reading.catalog_mentions, *reading.task_mentions)
     for match in _YEAR.finditer(reading.text):
         # A mention ends before the closing parenthesis.
-        if not any(m.start <= match.start() and match.end() - 1 <= m.end for m in mentions):
+        in_title = any(m.start <= match.start() and match.end() - 1 <= m.end for m in mentions)
+        if not in_title and not reading.allows(match.start(), match.end()):
             return "stray_year"
     return None
 
