@@ -206,3 +206,12 @@ def test_real_catalog_builds_and_answers_fast() -> None:
     elapsed = time.perf_counter() - started
     assert elapsed < 2.0, f"building on {len(pairs)} titles and checking 1000 took {elapsed:.2f}s"
     assert all(item_id in mentioned for (item_id, _), mentioned in zip(pairs, found, strict=False))
+
+
+def test_an_expected_short_title_counts_even_at_a_sentence_start():
+    """Artists are often one short word with no year: "Su is one of your most played" cites
+    the artist "Su" when the explanation was asked to cite it, not when the catalog guesses."""
+    text = "Su is one of your most played."
+    assert not CatalogTitles([("1", "Su")]).mentions(text)
+    assert CatalogTitles([("1", "Su")], expected=True).mentions(text) == {"1"}
+    assert not CatalogTitles([("1", "Su")], expected=True).mentions("su is lower case.")

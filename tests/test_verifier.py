@@ -539,3 +539,22 @@ def test_rating_talk_is_false_of_play_counts(task):
 )
 def test_invented_biography_is_rejected(verifier, task, text):
     assert not verifier.check(explain(text), task).ok, text
+
+
+def test_most_played_is_said_only_of_the_user_s_top(task):
+    """Godfather is the user's most played (top_share 0), Seven is not (0.6)."""
+    godfather, seven = task.evidence
+    counted = replace(
+        task,
+        evidence=(
+            replace(godfather, rating=900.0, top_share=0.0),
+            replace(seven, rating=3.0, top_share=0.6),
+        ),
+        vocabulary=PLAYS,
+    )
+    verifier = Verifier(CatalogTitles([]), FEW_SHOT_TITLES, INSTRUCTIONS)
+    right = "The Godfather (1972) is one of your most played, and Casino (1995) is Crime too."
+    wrong = "Seven (1995) is one of your most played, and Casino (1995) is Crime too."
+    assert verifier.check(explain(right), counted).ok
+    assert verifier.check(explain(wrong), counted).reason == "wrong_standing"
+    assert verifier.check(explain("Since you played Seven (1995), try Casino (1995)."), counted).ok

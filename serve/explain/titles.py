@@ -177,16 +177,22 @@ class _Entry:
     item_ids: frozenset[str]
     ids_by_year: dict[str | None, frozenset[str]]
 
-    def accepts(self, tokens: list[Token]) -> bool:
+    def accepts(self, tokens: list[Token], expected: bool = False) -> bool:
         """Whether the words, written without the year, are marked enough to be this title:
-        quoted, or every distinctive word capitalized and not all of them by a sentence start."""
+        quoted, or every distinctive word capitalized and not all of them by a sentence start.
+
+        An `expected` title (one the explanation was asked to cite) needs only its capitals,
+        wherever it stands and however short: "Su is one of your most played" names the artist
+        "Su" when "Su" is in the evidence, while the catalog at large would be guessing."""
         if self.rule is _Rule.ANY_CASE:
             return True
         if self.rule is _Rule.NEEDS_YEAR:
             return False
+        significant = [tokens[i] for i in self.significant]
+        if expected:
+            return all(token.capitalized for token in significant)
         if self.rule is _Rule.SINGLE_WORD and len(tokens[0].norm) < MIN_SINGLE_WORD_CHARS:
             return False
-        significant = [tokens[i] for i in self.significant]
         capitalized = all(token.capitalized for token in significant) and not all(
             token.sentence_initial for token in significant
         )
@@ -196,7 +202,9 @@ class _Entry:
 class CatalogTitles:
     """Every title of a catalog, ready to be found in explanations."""
 
-    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, items: Iterable[tuple[str, str]], expected: bool = False) -> None:
+        """`expected`: these are the titles an explanation should name (see `_Entry.accepts`)."""
+        self._expected = expected
         # A weaker name refers to a title only when no title has it as a stronger name: "Heat"
         # is "Heat (1995)", not "Heat, The (2013)"; "Star Wars" is every episode.
         tiers: tuple[dict[tuple[str, ...], dict[str | None, set[str]]], ...] = ({}, {}, {})
@@ -276,7 +284,7 @@ class CatalogTitles:
             if year is not None and year in entry.ids_by_year:
                 ids = entry.ids_by_year[year]
                 return Mention(tokens[start].start, tokens[end].end, ids, True), end + 1
-            if entry.accepts(tokens[start:end]):
+            if entry.accepts(tokens[start:end], self._expected):
                 mention = Mention(tokens[start].start, tokens[end - 1].end, entry.item_ids, False)
                 return mention, end
         return None

@@ -99,6 +99,13 @@ _RATING_PATTERNS = (
     ),
 )
 
+# "one of your most played", "among your favourites": true only of an item among the user's top.
+_TOP_CLAIM = re.compile(
+    r"\bmost\s+(?:played|listened\s+to|watched|read|bought|purchased|visited|used|streamed"
+    r"|clicked|viewed|heard)\b|\bfavou?rites?\b|\bfavoriten\b|\bfavoris\b|\bfavoritos\b"
+    r"|\bmeist(?:gespielt|gehört|gesehen|gelesen|gekauft)\w*",
+    re.IGNORECASE,
+)
 # Talk of ratings, for catalogs whose feedback is counts or yes/no.
 _RATING_WORDS = re.compile(
     r"\b(?:rated|rating|ratings|stars?|bewertet|bewertung|sterne?n?|noté|note|étoiles?"
@@ -211,6 +218,7 @@ class _Evidence:
     rating_of: dict[str, float | None]
     scale_max: float
     rated: bool  # whether the catalog's feedback is ratings at all
+    top_ids: frozenset[str]  # evidence among the user's most played (counts only)
     recommended_id: str
     allowed_ids: frozenset[str]
     titles: CatalogTitles
@@ -249,9 +257,14 @@ class _Evidence:
             rating_of={f.item_id: f.rating if rated else None for f in task.evidence},
             scale_max=words.scale_max,
             rated=rated,
+            top_ids=frozenset(
+                f.item_id
+                for f in task.evidence
+                if words.kind == "implicit" and words.is_top(f.top_share)
+            ),
             recommended_id=task.recommended.item_id,
             allowed_ids=frozenset(f.item_id for f in facts),
-            titles=CatalogTitles((f.item_id, f.title) for f in facts),
+            titles=CatalogTitles(((f.item_id, f.title) for f in facts), expected=True),
         )
 
 
@@ -456,6 +469,8 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
         return "quoted_count"
     if not evidence.rated and _RATING_WORDS.search(text):
         return "wrong_rating"  # "you rated it highly", said of play counts
+    if not evidence.rated:
+        return _wrong_standing(reading, evidence, text)
     taken: list[tuple[int, int]] = []
     for pattern in _RATING_PATTERNS:
         for match in pattern.finditer(text):
@@ -472,6 +487,17 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
                 _same(value, evidence.rating_of.get(item_id)) for item_id in mention.item_ids
             ):
                 return "misattributed_rating"
+    return None
+
+
+def _wrong_standing(reading: _Reading, evidence: _Evidence, text: str) -> str | None:
+    """ "X is one of your most played" where X is not among the user's top (or, said of no
+    title, where no evidence item is)."""
+    for match in _TOP_CLAIM.finditer(text):
+        mention = _rated_mention(reading.task_mentions, text, match.start(), match.end())
+        claimed = mention.item_ids if mention is not None else evidence.allowed_ids
+        if claimed.isdisjoint(evidence.top_ids):
+            return "wrong_standing"
     return None
 
 

@@ -88,7 +88,9 @@ class Vocabulary:
         kind = feedback.kind if feedback.kind != "auto" else "explicit"
         return cls(
             kind=kind,
-            scale=tuple(feedback.scale) if kind == "explicit" and feedback.scale else cls.scale,
+            scale=(tuple(feedback.scale) if feedback.scale else cls.scale)
+            if kind == "explicit"
+            else None,
             item=domain.item.singular,
             items=domain.item.plural,
             action=domain.action,
