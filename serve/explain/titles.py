@@ -186,11 +186,12 @@ class _Entry:
         "Su" when "Su" is in the evidence, while the catalog at large would be guessing."""
         if self.rule is _Rule.ANY_CASE:
             return True
+        if expected:  # a title of function words only ("Su", "The The") needs capitals too
+            marked = [tokens[i] for i in self.significant] or tokens
+            return all(token.capitalized for token in marked)
         if self.rule is _Rule.NEEDS_YEAR:
             return False
         significant = [tokens[i] for i in self.significant]
-        if expected:
-            return all(token.capitalized for token in significant)
         if self.rule is _Rule.SINGLE_WORD and len(tokens[0].norm) < MIN_SINGLE_WORD_CHARS:
             return False
         capitalized = all(token.capitalized for token in significant) and not all(
