@@ -8,6 +8,10 @@ BIN := $(VENV)/bin
 EXTRA := $(shell nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 INSTALLED := $(VENV)/.installed-$(EXTRA)
 ARTIFACTS ?= artifacts/default
+# Your own catalog: a retrieval config (see data/configs/ and README "Your own data"), e.g.
+# `make serve DATA_CONFIG=data/configs/synthetic-music.yaml ARTIFACTS=artifacts/music`.
+DATA_CONFIG ?=
+BUILD = $(BIN)/recsplain build --out $(ARTIFACTS) $(if $(DATA_CONFIG),--config $(DATA_CONFIG))
 export HF_HUB_OFFLINE := 1
 # Whether $(ARTIFACTS) holds a build this recsplain can load (format version and checksums);
 # a missing or outdated one is rebuilt.
@@ -55,15 +59,16 @@ model: $(MODEL_STAMP)
 # then serve HTTP on 127.0.0.1:8000 until Ctrl-C (settings: serve/config.yaml). Explanations
 # precomputed by `make precompute` are loaded at start when they exist.
 serve: model
-	$(ARTIFACTS_READY) || $(BIN)/recsplain build --out $(ARTIFACTS)
-	$(MODEL_ENV) env $(CACHE_ENV) $(BIN)/recsplain serve
+	$(ARTIFACTS_READY) || $(BUILD)
+	$(MODEL_ENV) RECSPLAIN_ARTIFACTS=$(ARTIFACTS) env $(CACHE_ENV) $(BIN)/recsplain serve
 
 # Explain every stored user's top-3 once, offline, so `make serve` starts with a warm cache.
 PRECOMPUTED := $(ARTIFACTS)-explanations.jsonl
 CACHE_ENV = $$(test -f $(PRECOMPUTED) && echo RECSPLAIN_EXPLAIN__CACHE_FILE=$(PRECOMPUTED))
 precompute: model
-	$(ARTIFACTS_READY) || $(BIN)/recsplain build --out $(ARTIFACTS)
-	$(MODEL_ENV) $(BIN)/recsplain explain-batch --precompute --k 3 --out $(PRECOMPUTED)
+	$(ARTIFACTS_READY) || $(BUILD)
+	$(MODEL_ENV) RECSPLAIN_ARTIFACTS=$(ARTIFACTS) $(BIN)/recsplain explain-batch --precompute \
+		--k 3 --out $(PRECOMPUTED)
 
 test: setup
 	$(BIN)/python -m pytest
@@ -73,18 +78,18 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 evaluate: setup
-	$(BIN)/recsplain evaluate --json results.json
+	$(BIN)/recsplain evaluate --json results.json $(if $(DATA_CONFIG),--config $(DATA_CONFIG))
 
 bench-retrieval: setup
 	$(BIN)/python -m benchmarks.retrieval
 
 # The whole CPU benchmark suite (< ~20 min on 2 cores), and the same code on tiny sizes (< ~3 min).
 bench: model
-	$(ARTIFACTS_READY) || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(ARTIFACTS_READY) || $(BUILD)
 	$(MODEL_ENV) $(BIN)/python -m benchmarks.run
 
 bench-smoke: model
-	$(ARTIFACTS_READY) || $(BIN)/recsplain build --out $(ARTIFACTS)
+	$(ARTIFACTS_READY) || $(BUILD)
 	$(MODEL_ENV) $(BIN)/python -m benchmarks.run --smoke
 
 clean:
