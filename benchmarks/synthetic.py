@@ -76,6 +76,7 @@ FORMS = ("word", "word word", "the words", "dj word", "word & the words", "quote
 FORM_WEIGHTS = (0.35, 0.4, 0.15, 0.05, 0.05, 0.0)
 # Names with a nickname in quotes ("Weird Al" Yankovic): unescaped quotes in the file.
 QUOTED_SHARE = 0.01
+MAX_TASTE_SCENES = 5
 
 
 @dataclass(frozen=True)
@@ -240,10 +241,13 @@ def _memberships(rng: np.random.Generator, config: SyntheticConfig) -> list[np.n
 
 
 def _scene_sampler(memberships: list[np.ndarray], popularity: np.ndarray):
-    """A function (scenes, uniforms) -> artists, picking within each scene by popularity."""
-    scene = np.concatenate([m for m in memberships])
+    """A function (scenes, uniforms) -> artists, picking within each scene by popularity.
+
+    An artist weighs its popularity in its main scene and half of it in the others.
+    """
+    scene = np.concatenate(memberships)
     artist = np.tile(np.arange(len(popularity)), len(memberships))
-    weight = np.concatenate([popularity * w for w in (1.0, 0.5, 0.5)])
+    weight = np.concatenate([popularity * share for share in (1.0, 0.5, 0.5)])
     keep = scene >= 0
     scene, artist, weight = scene[keep], artist[keep], weight[keep]
     order = np.lexsort((artist, scene))
@@ -253,6 +257,7 @@ def _scene_sampler(memberships: list[np.ndarray], popularity: np.ndarray):
     before = np.concatenate([[0.0], cumulative])[starts]
     totals = np.add.reduceat(weight, starts)
     within = (cumulative - before[scene]) / totals[scene]
+    # One sorted key per (scene, artist): scene + the artist's cumulative share of the scene.
     keys = scene + np.minimum(within, 1.0 - 1e-12)
 
     def sample(scenes: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
@@ -261,23 +266,32 @@ def _scene_sampler(memberships: list[np.ndarray], popularity: np.ndarray):
     return sample
 
 
-def generate(config: SyntheticConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The (interactions, artists) frames of the hetrec layout for `config`."""
-    rng = np.random.default_rng(config.seed)
-    n_artists, n_scenes = config.artists, config.scene_count
-    popularity = _zipf(n_artists, config.zipf_exponent)[rng.permutation(n_artists)]
-    memberships = _memberships(rng, config)
+def _tastes(
+    rng: np.random.Generator, n_users: int, scene_weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's scenes (users x MAX_TASTE_SCENES) and the cumulative weights over them."""
+    scenes = rng.choice(len(scene_weight), (n_users, MAX_TASTE_SCENES), p=scene_weight)
+    used = 1 + np.minimum(rng.poisson(0.8, n_users), MAX_TASTE_SCENES - 1)
+    mixture = rng.dirichlet(np.ones(MAX_TASTE_SCENES), n_users)
+    mixture *= np.arange(MAX_TASTE_SCENES)[None, :] < used[:, None]
+    return scenes, np.cumsum(mixture / mixture.sum(axis=1, keepdims=True), axis=1)
+
+
+def _plays(
+    rng: np.random.Generator,
+    config: SyntheticConfig,
+    activity: np.ndarray,
+    memberships: list[np.ndarray],
+    popularity: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(user, artist, in taste) of every play: `activity[u]` distinct artists per user u."""
+    n_users, n_artists = len(activity), len(popularity)
     sample_in_scene = _scene_sampler(memberships, popularity)
     global_cdf = np.cumsum(popularity)
     global_cdf /= global_cdf[-1]
-
-    activity = _activities(rng, config)
-    n_users = len(activity)
-    scene_weight = np.bincount(memberships[0], weights=popularity, minlength=n_scenes) + 1e-9
-    taste_scenes = rng.choice(n_scenes, (n_users, 5), p=scene_weight / scene_weight.sum())
-    taste_size = 1 + np.minimum(rng.poisson(0.8, n_users), 4)
-    taste = rng.dirichlet(np.ones(5), n_users) * (np.arange(5)[None, :] < taste_size[:, None])
-    taste_cdf = np.cumsum(taste / taste.sum(axis=1, keepdims=True), axis=1)
+    scene_weight = np.bincount(memberships[0], weights=popularity, minlength=config.scene_count)
+    scene_weight += 1e-9
+    taste_scenes, taste_cdf = _tastes(rng, n_users, scene_weight / scene_weight.sum())
 
     users = np.empty(0, np.int64)
     artists = np.empty(0, np.int64)
@@ -287,10 +301,9 @@ def generate(config: SyntheticConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
         wanted = np.flatnonzero(missing > 0)
         if wanted.size == 0:
             break
-        draws = missing[wanted] * 2 + 4
-        user = np.repeat(wanted, draws)
+        user = np.repeat(wanted, missing[wanted] * 2 + 4)
         slot = (rng.random(user.size)[:, None] > taste_cdf[user]).sum(axis=1)
-        scene = taste_scenes[user, np.minimum(slot, 4)]
+        scene = taste_scenes[user, np.minimum(slot, MAX_TASTE_SCENES - 1)]
         taste_pick = rng.random(user.size) >= config.noise
         artist = np.where(
             taste_pick,
@@ -307,15 +320,25 @@ def generate(config: SyntheticConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
         order = np.argsort(users, kind="stable")
         users, artists, in_taste = users[order], artists[order], in_taste[order]
         starts = np.searchsorted(users, np.arange(n_users))
-        rank = np.arange(users.size) - starts[users]
-        keep = rank < activity[users]
+        keep = np.arange(users.size) - starts[users] < activity[users]
         users, artists, in_taste = users[keep], artists[keep], in_taste[keep]
         missing = activity - np.bincount(users, minlength=n_users)
+    return users, artists, in_taste
 
-    user_effect = rng.normal(0.0, config.user_count_sigma, n_users)
+
+def _play_counts(
+    rng: np.random.Generator,
+    config: SyntheticConfig,
+    plays: tuple[np.ndarray, np.ndarray, np.ndarray],
+    popularity: np.ndarray,
+) -> np.ndarray:
+    """Log-normal counts: heavy and light listeners, popular artists played more, and more
+    plays for artists in the user's taste than for mainstream picks."""
+    users, artists, in_taste = plays
+    user_effect = rng.normal(0.0, config.user_count_sigma, users.max() + 1)
     log_popularity = np.log(popularity)
     artist_effect = 0.35 * (log_popularity - log_popularity.mean()) / log_popularity.std()
-    artist_effect += rng.normal(0.0, 0.5, n_artists)
+    artist_effect += rng.normal(0.0, 0.5, len(popularity))
     log_count = (
         np.log(config.count_median)
         + user_effect[users]
@@ -323,8 +346,18 @@ def generate(config: SyntheticConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
         + np.where(in_taste, 0.5, -0.5)
         + rng.normal(0.0, config.count_sigma, users.size)
     )
-    weight = np.maximum(1, np.rint(np.exp(np.minimum(log_count, np.log(1e6))))).astype(np.int64)
+    return np.maximum(1, np.rint(np.exp(np.minimum(log_count, np.log(1e6))))).astype(np.int64)
 
+
+def generate(config: SyntheticConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The (interactions, artists) frames of the hetrec layout for `config`."""
+    rng = np.random.default_rng(config.seed)
+    n_artists = config.artists
+    popularity = _zipf(n_artists, config.zipf_exponent)[rng.permutation(n_artists)]
+    memberships = _memberships(rng, config)
+    activity = _activities(rng, config)
+    users, artists, in_taste = _plays(rng, config, activity, memberships, popularity)
+    weight = _play_counts(rng, config, (users, artists, in_taste), popularity)
     order = np.lexsort((artists, users))
     interactions = pl.DataFrame(
         {"userID": users[order] + 1, "artistID": artists[order] + 1, "weight": weight[order]}

@@ -122,6 +122,9 @@ class DataConfig(_Strict):
         None, description="None: movies for the MovieLens layout, items otherwise"
     )
     unknown_items: Literal["warn", "error"] = "warn"
+    duplicate_items: Literal["error", "warn"] = Field(
+        "error", description="warn: keep each item id's first catalog row, drop the others"
+    )
     max_tags_per_item: int = 10
 
 
@@ -162,8 +165,9 @@ class ContentConfig(_Strict):
     """The sentence encoder for item text, and where its vectors are cached.
 
     `cache_dir` keeps every embedding by sha256(model, text), so a rebuild embeds only new or
-    changed texts (a 1M-item catalog takes hours on 2 cores, a warm rebuild seconds). It is
-    shared by all builds and safe to delete; None turns the cache off.
+    changed texts: 1M short item texts take about 50 min to embed on 2 idle cores, and 10 s to
+    read back (benchmarks/scale.py). It is shared by all builds and safe to delete; None turns
+    the cache off.
     """
 
     model: str = "all-MiniLM-L6-v2"

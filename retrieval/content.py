@@ -94,7 +94,8 @@ def embed_texts(texts: list[str], config: ContentConfig, progress: bool = False)
     with tqdm(total=len(new_texts), desc="embed", unit="text", disable=not progress) as bar:
         for offset in range(0, len(new_texts), CACHE_CHUNK):
             chunk = _encode(new_texts[offset : offset + CACHE_CHUNK], config)
-            cache.store(new_keys[offset : offset + CACHE_CHUNK], chunk)
+            if cache is not None:
+                cache = _stored(cache, new_keys[offset : offset + CACHE_CHUNK], chunk)
             chunks.append(chunk)
             bar.update(len(chunk))
     fresh = np.vstack(chunks)
@@ -104,6 +105,16 @@ def embed_texts(texts: list[str], config: ContentConfig, progress: bool = False)
         vectors = np.empty((len(texts), fresh.shape[1]), dtype=np.float32)
     vectors[missing_rows] = fresh[np.searchsorted(new_keys, keys[missing_rows])]
     return vectors
+
+
+def _stored(cache: EmbeddingCache, keys: np.ndarray, vectors: np.ndarray) -> EmbeddingCache | None:
+    """Store a chunk; the cache, or None if it cannot be written (the build goes on without)."""
+    try:
+        cache.store(keys, vectors)
+    except OSError as exc:
+        log.warning("embedding cache %s not writable (%s); not caching", cache.folder, exc)
+        return None
+    return cache
 
 
 class EmbeddingCache:

@@ -3,7 +3,8 @@
 What is an error and what is a warning (nothing is dropped silently):
 
 - error: a missing file, a missing column, an empty id, an unparsable rating or timestamp, a row
-  with the wrong number of fields, a duplicate item id in the catalog;
+  with the wrong number of fields, a duplicate item id in the catalog (`data.duplicate_items=
+  "warn"` keeps each id's first row instead, with a counted warning);
 - warning with a count (the rows are dropped): an interaction or tag whose item is not in the
   catalog. Set `data.unknown_items="error"` to make that an error too.
 
@@ -115,7 +116,7 @@ def load_dataset(config: DataConfig) -> Dataset:
 
     warnings: list[str] = []
     items = _load_items(
-        _read_table(items_path, config, config.dat_item_names), item_cols, layout == "movielens"
+        _read_table(items_path, config, config.dat_item_names), item_cols, config, warnings
     )
     known_items = set(items["item_id"].to_list())
     interactions = _load_interactions(
@@ -182,6 +183,14 @@ def _read_table(path: Path, config: DataConfig, dat_names: list[str]) -> _Table:
         quote = '"' if separator == "," or config.escape_char else None
     if quote is not None and config.escape_char is not None:
         text = _unescape(path, text, quote, config.escape_char)
+    elif quote is not None and "\\" + quote in text:  # polars would drop such quotes silently
+        log.warning(
+            "%s holds \\%s %d time(s); if the file escapes quotes with a backslash, "
+            'set data.escape_char: "\\\\"',
+            path.name,
+            quote,
+            text.count("\\" + quote),
+        )
     return _read_text(path, text, separator, quote, None if config.has_header else dat_names)
 
 
@@ -411,11 +420,19 @@ def _load_interactions(table: _Table, cols: InteractionColumns) -> pl.DataFrame:
     )
 
 
-def _load_items(table: _Table, cols: ItemColumns, movielens: bool) -> pl.DataFrame:
+def _load_items(
+    table: _Table, cols: ItemColumns, config: DataConfig, warnings: list[str]
+) -> pl.DataFrame:
     _require_columns(table, [cols.item, cols.title, *cols.list_fields, *cols.text_fields])
     ids = _ids(table, cols.item)
     duplicated = ids.is_duplicated() & ~ids.is_first_distinct()
-    _report_bad_rows(table, cols.item, duplicated, "duplicate item id")
+    if config.duplicate_items == "error":
+        try:
+            _report_bad_rows(table, cols.item, duplicated, "duplicate item id")
+        except DataError as exc:
+            raise DataError(
+                f"{exc}; set data.duplicate_items: warn to keep each id's first row"
+            ) from None
     frame = table.frame
     genre_lists = [
         frame[name].fill_null("").str.split(cols.list_separator) for name in cols.list_fields
@@ -434,7 +451,7 @@ def _load_items(table: _Table, cols: ItemColumns, movielens: bool) -> pl.DataFra
         if cols.text_fields
         else pl.Series([""] * frame.height)
     )
-    return pl.DataFrame(
+    items = pl.DataFrame(
         {
             "item_id": ids,
             "title": frame[cols.title].fill_null("").str.strip_chars(),
@@ -443,6 +460,14 @@ def _load_items(table: _Table, cols: ItemColumns, movielens: bool) -> pl.DataFra
             "description": description,
         }
     )
+    if duplicated.any():
+        first = int(duplicated.arg_true()[0])
+        warnings.append(
+            f"{table.where(first)}: item id {ids[first]!r} already seen; "
+            f"{int(duplicated.sum())} such catalog row(s) dropped, each id keeps its first row"
+        )
+        items = items.filter(~duplicated)
+    return items
 
 
 def _empty_lists(n: int) -> pl.Series:

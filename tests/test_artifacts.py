@@ -5,6 +5,7 @@ import pytest
 
 from retrieval import artifacts
 from retrieval.artifacts import ArtifactError, load_recommender, write_artifacts
+from retrieval.build import STEPS
 from retrieval.recommender import Query
 
 
@@ -38,6 +39,14 @@ def test_manifest_records_what_a_build_needs(default_artifacts):
         "embeddings.npz",
         "interactions.parquet",
     }
+
+
+def test_manifest_says_where_the_build_time_went(default_artifacts):
+    out, manifest = default_artifacts
+    assert list(manifest["timings"]) == list(STEPS)
+    assert all(seconds >= 0 for seconds in manifest["timings"].values())
+    written = json.loads((out / "manifest.json").read_text())["timings"]
+    assert list(written) == list(STEPS[:-1])  # the write step cannot time itself in the file
 
 
 @pytest.fixture

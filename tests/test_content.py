@@ -99,3 +99,11 @@ def test_cached_vectors_match_the_real_encoder(tmp_path):
     assert cached.dtype == np.float32 and cached.shape == plain.shape
     np.testing.assert_allclose(cached, plain, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(cached, axis=1), 1.0, atol=1e-5)
+
+
+def test_an_unwritable_cache_only_costs_the_caching(tmp_path, encoder, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    vectors = embed_texts(TEXTS, ContentConfig(cache_dir=blocked))
+    assert vectors.shape == (len(TEXTS), 8)
+    assert "not writable" in caplog.text

@@ -1,11 +1,21 @@
+from pathlib import Path
+
 import polars as pl
 import pytest
+import yaml
 from polars.testing import assert_frame_equal
 
 from benchmarks.retrieval import LOADER_FORMATS, run_loader
-from retrieval.config import DEFAULT_DATA_DIR, DataConfig, InteractionColumns, ItemColumns
+from retrieval.config import (
+    DEFAULT_DATA_DIR,
+    DataConfig,
+    InteractionColumns,
+    ItemColumns,
+    RetrievalConfig,
+)
 from retrieval.data import DataError, load_dataset
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ITEMS_CSV = "item_id,title,genres\nm1,One,Drama\nm2,Two,Comedy|Drama\n"
 INTERACTIONS_HEADER = "user_id,item_id,rating,timestamp\n"
 INTERACTIONS_CSV = INTERACTIONS_HEADER + "u1,m1,4.0,10\nu1,m2,3.0,20\nu2,m1,5.0,30\n"
@@ -106,7 +116,23 @@ def test_empty_user_id(tmp_path, user):
 def test_duplicate_item_id_in_catalog(tmp_path):
     items = ITEMS_CSV + "m1,One again,Drama\n"
     message = load_error(write_generic(tmp_path, items_csv=items))
-    assert message == "items.csv row 3 (line 4), column 'item_id': duplicate item id 'm1'"
+    assert message == (
+        "items.csv row 3 (line 4), column 'item_id': duplicate item id 'm1'; "
+        "set data.duplicate_items: warn to keep each id's first row"
+    )
+
+
+def test_duplicate_item_ids_can_keep_the_first_row_with_a_counted_warning(tmp_path):
+    """Book-Crossing lists ISBN 0486404242 twice, once with a trailing tab."""
+    items = ITEMS_CSV + "m1,One again,Drama\nm3,Three,Drama\nm2\t,Two again,Drama\n"
+    dataset = load_dataset(write_generic(tmp_path, items_csv=items, duplicate_items="warn"))
+    assert dataset.items["item_id"].to_list() == ["m1", "m2", "m3"]
+    assert dataset.items["title"].to_list() == ["One", "Two", "Three"]
+    assert dataset.interactions.height == 3
+    assert dataset.warnings == [
+        "items.csv row 3 (line 4): item id 'm1' already seen; 2 such catalog row(s) dropped, "
+        "each id keeps its first row"
+    ]
 
 
 def test_interactions_with_unknown_items_are_dropped_with_a_counted_warning(tmp_path):
@@ -364,7 +390,7 @@ def test_rows_with_the_wrong_field_count(tmp_path, written_with, bad_row, expect
 def test_blank_lines_are_skipped_but_counted(tmp_path, items):
     items += "m1,again,Drama\n"
     message = load_error(write_generic(tmp_path, items_csv=items))
-    assert message == "items.csv row 3 (line 6), column 'item_id': duplicate item id 'm1'"
+    assert message.startswith("items.csv row 3 (line 6), column 'item_id': duplicate item id 'm1';")
 
 
 @pytest.mark.parametrize(
@@ -385,6 +411,74 @@ def test_undecodable_file_asks_for_data_encoding(tmp_path):
     message = load_error(config)
     assert message.startswith("items.csv line 2: not utf8 text")
     assert "set data.encoding" in message
+
+
+# Book-Crossing's style: `;`-separated, every field quoted, `\"` inside quotes, latin-1, CRLF.
+BX_TITLES = [
+    'Of Mice and Men (Steinbeck "Essentials")',
+    '"O" Is for Outlaw',
+    '"Pie-powder"; being dust from the law courts,',
+    "Café\\Crème",
+    'Ends in "quote"',
+]
+
+
+def write_book_crossing(tmp_path, **config) -> DataConfig:
+    def line(*values: str) -> str:
+        escaped = (value.replace("\\", "\\\\").replace('"', '\\"') for value in values)
+        return ";".join(f'"{value}"' for value in escaped) + "\r\n"
+
+    books = line("ISBN", "Book-Title", "Book-Author", "Publisher") + "".join(
+        line(f"b{i}", title, "Müller; Jr.", "Pan") for i, title in enumerate(BX_TITLES)
+    )
+    ratings = line("User-ID", "ISBN", "Book-Rating") + line("7", "b2", "0") + line("7", "b4", "9")
+    (tmp_path / "BX-Books.csv").write_bytes(books.encode("latin1"))
+    (tmp_path / "BX-Book-Ratings.csv").write_bytes(ratings.encode("latin1"))
+    return DataConfig(
+        path=tmp_path,
+        layout="generic",
+        interactions_file="BX-Book-Ratings.csv",
+        items_file="BX-Books.csv",
+        interactions=InteractionColumns(
+            user="User-ID", item="ISBN", rating="Book-Rating", timestamp=None
+        ),
+        items=ItemColumns(
+            item="ISBN", title="Book-Title", list_fields=[], text_fields=["Book-Author"]
+        ),
+        separator=";",
+        encoding="latin1",
+        **config,
+    )
+
+
+@pytest.mark.parametrize("quote_char", ['"', "auto"])  # an escape character implies quoting
+def test_backslash_escaped_quotes_are_read_verbatim(tmp_path, quote_char):
+    config = write_book_crossing(tmp_path, escape_char="\\", quote_char=quote_char)
+    dataset = load_dataset(config)
+    assert dataset.items["title"].to_list() == BX_TITLES
+    assert dataset.items["description"].unique().to_list() == ["Müller; Jr."]
+    assert dataset.interactions.rows() == [("7", "b2", 0.0, 0), ("7", "b4", 9.0, 1)]
+    assert dataset.warnings == []
+
+
+def test_backslash_escaped_quotes_without_escape_char_are_not_read_silently(tmp_path, caplog):
+    """polars reads `"a \\"b\\" c"` as `a \\b\\ c`: warn, and say what to set."""
+    load_dataset(write_book_crossing(tmp_path, quote_char='"'))
+    assert (
+        'BX-Books.csv holds \\" 8 time(s); if the file escapes quotes with a backslash, '
+        'set data.escape_char: "\\\\"'
+    ) in caplog.text
+
+
+def test_the_book_crossing_example_config_reads_such_files(tmp_path):
+    raw = yaml.safe_load((PROJECT_ROOT / "data" / "configs" / "book-crossing.yaml").read_text())
+    data = RetrievalConfig.model_validate(raw).data.model_copy(update={"path": tmp_path})
+    write_book_crossing(tmp_path)
+    dataset = load_dataset(data)
+    assert dataset.items["title"].to_list() == BX_TITLES
+    assert dataset.items["description"][0] == "Müller; Jr.. Pan"
+    assert (dataset.feedback.kind, dataset.feedback.scale) == ("explicit", (0.0, 10.0))
+    assert dataset.domain.item.plural == "books"
 
 
 def test_hetrec_lastfm_layout(tmp_path):
