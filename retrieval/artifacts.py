@@ -75,7 +75,7 @@ def write_artifacts(recommender: Recommender, out: Path, **manifest_fields) -> d
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    staging.chmod(0o755)  # mkdtemp's 0700 would hide the build from a server running as another user
+    staging.chmod(0o755)  # mkdtemp gives 0700: a server running as another user could not read
     try:
         recommender.index.save(staging / INDEX)
         recommender.items.write_parquet(staging / ITEMS)
