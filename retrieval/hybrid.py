@@ -78,15 +78,14 @@ def fit_item_space(
     return ItemSpace(cf=cf, content=content, popularity=popularity.astype(np.float32))
 
 
-def history_weights(history: History, config: RetrievalConfig) -> np.ndarray:
+def history_weights(history: History, config: RetrievalConfig, liked: float) -> np.ndarray:
     """Feedback weight times recency for each positive interaction; zero for the others.
 
     Recency halves every `recency_half_life` interactions back from the latest one. A liked item
-    without a value (NaN) weighs as much as a value at the positive threshold.
+    without a value (NaN) weighs `liked` (see `liked_weight`).
     """
     age = np.arange(len(history.items))[::-1].astype(np.float32)
     recency = 0.5 ** (age / config.hybrid.recency_half_life)
-    liked = liked_weight(config)
     taste = np.where(np.isnan(history.weights), liked, history.weights)
     return np.where(history.positive, taste * recency, 0.0).astype(np.float32)
 
@@ -104,11 +103,12 @@ def user_vectors(space: ItemSpace, histories: list[History], config: RetrievalCo
     """One query vector per history, in the layout of `ItemSpace.index_vectors`."""
     hybrid = config.hybrid
     queries = np.zeros((len(histories), space.dim), dtype=np.float32)
+    liked = liked_weight(config)  # once per batch, not once per history
     for row, history in enumerate(histories):
-        weights = history_weights(history, config)
-        used = weights > 0
+        taste = history_weights(history, config, liked)
+        used = taste > 0
         if used.any():
-            items, item_weights = history.items[used], weights[used]
+            items, item_weights = history.items[used], taste[used]
             cf = fold_in(space.cf, space.gram, items, item_weights, config.als)
             centroid = item_weights @ space.content[items]
             centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
