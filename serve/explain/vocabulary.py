@@ -8,7 +8,6 @@ assumes movies rated out of 5: a play count is told as "among your most played",
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -129,10 +128,6 @@ class Vocabulary:
     def is_top(self, top_share: float | None) -> bool:
         """Whether an implicit value is among the user's highest."""
         return top_share is not None and top_share < TOP_SHARE
-
-    def fingerprint(self) -> str:
-        """A short hash: explanations written in other words are never served from the cache."""
-        return hashlib.sha256(repr(self).encode()).hexdigest()[:8]
 
     def describe(self) -> dict:
         """For /healthz and logs."""
