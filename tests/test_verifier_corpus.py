@@ -1,0 +1,289 @@
+"""The verifier as a security boundary, measured (issue 10): a labelled corpus of good and bad
+explanations (tests/data/verifier_corpus.yaml), written from the prompt's rules and not from the
+verifier's code, is checked against the production verifier built as the service builds it.
+
+Rejection is the positive class: precision is the share of rejections that hit a bad explanation,
+recall the share of bad explanations rejected. The figures go to benchmarks/results so that a run
+documents where the rule-based verifier stands; the tests hold it to 0 bad accepted and at most
+5% of good rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from retrieval.config import RetrievalConfig
+from retrieval.evidence import shared_labels
+from serve.config import PROJECT_ROOT, load_settings
+from serve.explain.explanation import ExplainTask, Fact
+from serve.explain.languages import LANGUAGES
+from serve.explain.policy import grounding_verifier
+from serve.explain.vocabulary import Vocabulary
+
+CORPUS = Path(__file__).parent / "data" / "verifier_corpus.yaml"
+REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus.json"
+MUSIC_CONFIG = PROJECT_ROOT / "data" / "configs" / "synthetic-music.yaml"
+MUSIC_DATA = PROJECT_ROOT / "data" / "synthetic-music"
+MOVIELENS = "movielens"
+
+LABELS = ("good", "bad")
+MIN_CASES_PER_LABEL = 60
+MAX_GOOD_REJECTED = 0.05
+# The bypasses issue 10 lists, by the category the corpus files them under.
+ISSUE_BYPASSES = frozenset(
+    {
+        "lowercase_person_name",  # "by christopher nolan and won best picture"
+        "sentence_start_name",  # "Nolan fans will love"
+        "claim_synonym",  # "helmed by the same filmmaker"
+        "wrong_genre",  # "another Horror film"
+        "rating_in_words",  # "nine out of ten", "four and a half stars"
+        "rating_without_scale",  # "gave Heat (1995) a 3"
+        "rating_out_of_scale",  # "10/5"
+        "wrong_year",  # "Heat (1996)"
+        "other_title_lowercase",  # "try alien and jaws"
+        "other_title_sentence_start",
+        "zero_width_in_name",
+        "url",
+        "tag_word_abuse",  # words of a free-text user tag used as claims
+    }
+)
+VOCABULARY_FIELDS = frozenset(field.name for field in fields(Vocabulary))
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """One shipped catalog as the service sees it: its items and its vocabulary."""
+
+    items: dict[str, dict]
+    vocabulary: Vocabulary
+
+    def titles(self) -> list[tuple[str, str]]:
+        """(item_id, title) pairs, what the Retriever hands the Ingress's verifier."""
+        return [(item_id, row["title"]) for item_id, row in self.items.items()]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: dict
+    ok: bool
+    reason: str | None
+
+    @property
+    def wrong(self) -> bool:
+        return self.ok != (self.case["label"] == "good")
+
+
+def _vocabulary(config: RetrievalConfig, titles: list[str]) -> Vocabulary:
+    """A catalog's vocabulary as a build records it (feedback and domain resolved)."""
+    from retrieval.data import load_dataset
+
+    dataset = load_dataset(config.data)
+    resolved = config.for_dataset(dataset.feedback, dataset.domain)
+    return Vocabulary.of(resolved.data, titles)
+
+
+@pytest.fixture(scope="module")
+def catalogs(items, default_config) -> dict[str, Catalog]:
+    """MovieLens from the session's `items`, and the synthetic music catalog (play counts)."""
+    from retrieval.data import load_dataset
+    from serve.cli import load_config
+
+    movie_titles = [row["title"] for row in items.values()]
+    music_config = load_config(MUSIC_CONFIG, data=MUSIC_DATA)
+    music = {row["item_id"]: row for row in load_dataset(music_config.data).items.to_dicts()}
+    music_titles = [row["title"] for row in music.values()]
+    return {
+        MOVIELENS: Catalog(items, _vocabulary(default_config, movie_titles)),
+        "synthetic-music": Catalog(music, _vocabulary(music_config, music_titles)),
+    }
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict]:
+    return yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
+
+
+def _fact(raw: dict) -> Fact:
+    return Fact(
+        item_id=str(raw["item_id"]),
+        title=raw["title"],
+        genres=tuple(raw.get("genres") or ()),
+        tags=tuple(raw.get("tags") or ()),
+        rating=raw.get("rating"),
+        top_share=raw.get("top_share"),
+    )
+
+
+def case_vocabulary(case: dict, catalogs: dict[str, Catalog]) -> Vocabulary:
+    """The catalog's vocabulary with the case's overrides (a 1-10 scale, say)."""
+    overrides = {
+        name: tuple(value) if isinstance(value, list) else value
+        for name, value in (case.get("vocabulary") or {}).items()
+    }
+    return replace(catalogs[case.get("catalog", MOVIELENS)].vocabulary, **overrides)
+
+
+def case_task(case: dict, vocabulary: Vocabulary) -> ExplainTask:
+    return ExplainTask(
+        recommended=_fact(case["recommended"]),
+        evidence=tuple(_fact(raw) for raw in case["evidence"]),
+        shared_tags=tuple(case["shared_tags"]),
+        language=case["language"],
+        vocabulary=vocabulary,
+    )
+
+
+@pytest.fixture(scope="module")
+def outcomes(corpus, catalogs) -> list[Outcome]:
+    """Every case through the production verifier; the report is written whatever the asserts."""
+    max_chars = load_settings().explain.max_chars
+    verifiers = {}
+    results = []
+    for case in corpus:
+        name = case.get("catalog", MOVIELENS)
+        vocabulary = case_vocabulary(case, catalogs)
+        if (name, vocabulary) not in verifiers:
+            verifiers[name, vocabulary] = grounding_verifier(
+                catalogs[name].titles(), max_chars, vocabulary
+            )
+        raw = json.dumps({"explanation": case["text"]}, ensure_ascii=False)
+        verdict = verifiers[name, vocabulary].check(raw, case_task(case, vocabulary))
+        results.append(Outcome(case, verdict.ok, None if verdict.ok else verdict.reason))
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report(results), indent=2, ensure_ascii=False) + "\n")
+    return results
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def report(results: list[Outcome]) -> dict:
+    """Precision and recall of rejection, overall, per category and per language."""
+    rejected_bad = sum(not o.ok for o in results if o.case["label"] == "bad")
+    rejected_good = sum(not o.ok for o in results if o.case["label"] == "good")
+    bad = sum(o.case["label"] == "bad" for o in results)
+    good = len(results) - bad
+    by_category: dict[str, dict] = {}
+    by_language: dict[str, Counter] = defaultdict(Counter)
+    for outcome in results:
+        case = outcome.case
+        row = by_category.setdefault(
+            case["category"], {"label": case["label"], "cases": 0, "rejected": 0}
+        )
+        row["cases"] += 1
+        row["rejected"] += not outcome.ok
+        by_language[case["language"]][case["label"]] += 1
+        by_language[case["language"]][f"{case['label']}_misclassified"] += outcome.wrong
+    for row in by_category.values():
+        row["rejection_rate"] = _ratio(row["rejected"], row["cases"])
+    return {
+        "corpus": str(CORPUS.relative_to(PROJECT_ROOT)),
+        "cases": {"good": good, "bad": bad},
+        "rejection": {
+            "precision": _ratio(rejected_bad, rejected_bad + rejected_good),
+            "recall": _ratio(rejected_bad, bad),
+            "bad_accepted": bad - rejected_bad,
+            "good_rejected": rejected_good,
+            "good_rejected_rate": _ratio(rejected_good, good),
+        },
+        "bad_accepted": [
+            {"id": o.case["id"], "category": o.case["category"], "text": o.case["text"]}
+            for o in results
+            if o.wrong and o.case["label"] == "bad"
+        ],
+        "good_rejected": [
+            {"id": o.case["id"], "category": o.case["category"], "reason": o.reason}
+            for o in results
+            if o.wrong and o.case["label"] == "good"
+        ],
+        "rejection_reasons": dict(Counter(o.reason for o in results if not o.ok).most_common()),
+        "by_category": dict(sorted(by_category.items(), key=lambda kv: (kv[1]["label"], kv[0]))),
+        "by_language": {language: dict(counts) for language, counts in sorted(by_language.items())},
+    }
+
+
+def test_corpus_is_well_formed(corpus, catalogs):
+    """Ids unique, fields valid, and every fact is the catalog's row, so the catalog checks and
+    the shared labels mean what they would mean in production."""
+    ids = Counter(case["id"] for case in corpus)
+    assert not [i for i, n in ids.items() if n > 1], "duplicate ids"
+    max_chars = load_settings().explain.max_chars
+    problems = []
+    for case in corpus:
+        where = case["id"]
+        if case["label"] not in LABELS:
+            problems.append(f"{where}: label {case['label']!r}")
+        if case["language"] not in LANGUAGES:
+            problems.append(f"{where}: language {case['language']!r}")
+        if not case.get("category") or not isinstance(case.get("text"), str) or not case["text"]:
+            problems.append(f"{where}: category and text are required")
+        if case["label"] == "bad" and not case.get("why"):
+            problems.append(f"{where}: a bad case says why")
+        if case["label"] == "good" and len(case["text"]) >= max_chars:
+            problems.append(f"{where}: a good case is under {max_chars} characters")
+        if unknown := set(case.get("vocabulary") or {}) - VOCABULARY_FIELDS:
+            problems.append(f"{where}: unknown vocabulary fields {sorted(unknown)}")
+        catalog = catalogs.get(case.get("catalog", MOVIELENS))
+        if catalog is None or not case["evidence"]:
+            problems.append(f"{where}: unknown catalog or no evidence")
+            continue
+        for fact in (case["recommended"], *case["evidence"]):
+            row = catalog.items.get(str(fact["item_id"]))
+            if row is None or (fact["title"], fact["genres"], fact["tags"]) != (
+                row["title"],
+                row["genres"],
+                row["tags"],
+            ):
+                problems.append(
+                    f"{where}: {fact['item_id']} {fact['title']!r} is not the catalog's"
+                )
+        recommended = case["recommended"]
+        shared = shared_labels(
+            recommended["genres"] + recommended["tags"],
+            [fact["genres"] + fact["tags"] for fact in case["evidence"]],
+        )
+        if case["shared_tags"] != shared:
+            problems.append(f"{where}: shared_tags {case['shared_tags']} != retriever's {shared}")
+    assert not problems, "\n".join(problems)
+
+
+def test_corpus_covers_the_issue(corpus):
+    """Enough cases of each label, in every language, on two catalogs, and every listed bypass."""
+    labels = Counter(case["label"] for case in corpus)
+    assert all(labels[label] >= MIN_CASES_PER_LABEL for label in LABELS), labels
+    bad_categories = {case["category"] for case in corpus if case["label"] == "bad"}
+    assert not ISSUE_BYPASSES - bad_categories, sorted(ISSUE_BYPASSES - bad_categories)
+    covered = {(case["label"], case["language"]) for case in corpus}
+    assert covered >= {(label, language) for label in LABELS for language in LANGUAGES}
+    non_movie = {case["label"] for case in corpus if case.get("catalog", MOVIELENS) != MOVIELENS}
+    assert non_movie == set(LABELS)
+
+
+def test_no_bad_explanation_is_accepted(outcomes):
+    bad = [o for o in outcomes if o.case["label"] == "bad"]
+    accepted = [o for o in bad if o.ok]
+    if accepted:
+        pytest.fail(
+            f"{len(accepted)} of {len(bad)} bad explanations accepted:\n"
+            + "\n".join(
+                f"  {o.case['id']} ({o.case['category']}): {o.case['text']!r}" for o in accepted
+            )
+        )
+
+
+def test_few_good_explanations_are_rejected(outcomes):
+    good = [o for o in outcomes if o.case["label"] == "good"]
+    rejected = [o for o in good if not o.ok]
+    if len(rejected) > MAX_GOOD_REJECTED * len(good):
+        pytest.fail(
+            f"{len(rejected)} of {len(good)} good explanations rejected "
+            f"(at most {MAX_GOOD_REJECTED:.0%}):\n"
+            + "\n".join(f"  {o.case['id']} ({o.case['category']}): {o.reason}" for o in rejected)
+        )
