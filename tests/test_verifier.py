@@ -65,7 +65,7 @@ def explain(text: str) -> str:
         ("Because you rated The Godfather 5/5, this Crime Drama should suit you.", ("858",)),
         ("You loved Se7en (4.5/5) and The Godfather (1972); Casino shares that.", ("858", "47")),
         ("Like Godfather, The (1972), which you gave 5 stars, Casino is about Crime.", ("858",)),
-        ("Because you rated Seven 9/10 and The Godfather 10/10, try Casino.", ("858", "47")),
+        ("Because you rated Seven 4.5 out of 5 and The Godfather 5/5, try Casino.", ("858", "47")),
         ("Because you rated 'Seven' highly, its twist ending makes Casino a fit.", ("47",)),
     ],
 )
@@ -463,9 +463,10 @@ def test_thousand_checks_are_fast(verifier: Verifier, task: ExplainTask) -> None
         explain(f"You loved Se7en (4.5/5) and The Godfather (1972); Casino is number {i}.")
         for i in range(1000)
     ]
-    started = time.perf_counter()
+    # CPU time, not wall time: the machine running the suite may be shared.
+    started = time.process_time()
     verdicts = [verifier.check(raw, task) for raw in raws]
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert all(verdict.ok for verdict in verdicts)
     assert elapsed < 1.0, f"1000 checks took {elapsed:.2f}s"
 
@@ -507,7 +508,9 @@ def test_counts_are_never_quoted_and_played_items_are_seen(task, text, reason):
     ("text", "reason"),
     [
         ("You rated The Godfather (1972) 9/10, so Casino (1995) suits you.", "ok"),
-        ("You gave The Godfather (1972) 4.5/5, so Casino (1995) suits you.", "ok"),  # same rating
+        # The same rating on another scale is not what the user gave: quoted exactly or not at all.
+        ("You gave The Godfather (1972) 4.5/5, so Casino (1995) suits you.", "wrong_rating"),
+        ("You gave The Godfather (1972) nine out of ten, so Casino (1995) suits you.", "ok"),
         ("You rated The Godfather (1972) 9/5, so Casino (1995) suits you.", "wrong_rating"),
         ("You rated The Godfather (1972) 5/10, so Casino (1995) suits you.", "wrong_rating"),
     ],
@@ -558,3 +561,247 @@ def test_most_played_is_said_only_of_the_user_s_top(task):
     assert verifier.check(explain(right), counted).ok
     assert verifier.check(explain(wrong), counted).reason == "wrong_standing"
     assert verifier.check(explain("Since you played Seven (1995), try Casino (1995)."), counted).ok
+
+
+# Issue 10: each way an explanation used to slip past the verifier, in its languages.
+@pytest.mark.parametrize(
+    ("language", "text", "reason"),
+    [
+        # People, whatever their case or place in the sentence.
+        (
+            "en",
+            "You rated Heat (1995) 4/5; Ronin (1998) is by christopher nolan and won best picture.",
+            "invented_entity",
+        ),
+        (
+            "en",
+            "Nolan fans will love Ronin (1998), since you rated Heat (1995) 4/5.",
+            "invented_entity",
+        ),
+        (
+            "en",
+            "You rated Heat (1995) 4/5, so try this scorsese-style Ronin (1998).",
+            "invented_entity",
+        ),
+        # Claims in other words.
+        (
+            "en",
+            "You rated Heat (1995) 4/5; Ronin (1998) is helmed by the same filmmaker.",
+            "invented_entity",
+        ),
+        (
+            "en",
+            "You rated Heat (1995) 4/5, and Ronin (1998) has the same two leads.",
+            "invented_entity",
+        ),
+        ("en", "You rated Heat (1995) 4/5; Ronin (1998) grossed $40 million.", "invented_entity"),
+        (
+            "de",
+            "Du hast Heat (1995) mit 4/5 bewertet; Ronin (1998) stammt vom selben Filmemacher.",
+            "invented_entity",
+        ),
+        (
+            "fr",
+            "Vous avez noté Heat (1995) 4/5 ; Ronin (1998) vient du même cinéaste.",
+            "invented_entity",
+        ),
+        (
+            "es",
+            "Valoraste Heat (1995) con 4/5; Ronin (1998) es del mismo cineasta.",
+            "invented_entity",
+        ),
+        (
+            "en",
+            "You rated Heat (1995) 4/5; Ronin (1998) comes from the mind behind it.",
+            "invented_entity",
+        ),
+        (
+            "de",
+            "Ronin (1998) ist ein Film von Frankenheimer, wie Heat (1995), mit 4/5 bewertet.",
+            "invented_entity",
+        ),
+        # A genre the recommended item does not have, or does not share when "both" have it.
+        (
+            "en",
+            "You rated Heat (1995) 4/5, and Ronin (1998) is another Horror film.",
+            "wrong_genre",
+        ),
+        ("en", "You rated Heat (1995) 4/5, and both are romantic comedies.", "wrong_genre"),
+        (
+            "de",
+            "Du hast Heat (1995) mit 4/5 bewertet, und Ronin (1998) ist ein Horrorfilm.",
+            "wrong_genre",
+        ),
+        (
+            "fr",
+            "Vous avez noté Heat (1995) 4/5 ; Ronin (1998) est un film d'horreur.",
+            "wrong_genre",
+        ),
+        ("es", "Valoraste Heat (1995) con 4/5; Ronin (1998) es otra comedia.", "wrong_genre"),
+        # Ratings in words, without a scale, or on another scale than the catalog's.
+        ("en", "You gave Heat (1995) a 3, so try Ronin (1998).", "wrong_rating"),
+        ("en", "You rated Heat (1995) nine out of ten, so try Ronin (1998).", "wrong_rating"),
+        ("en", "You gave Heat (1995) four and a half stars, so try Ronin (1998).", "wrong_rating"),
+        ("en", "After scoring Heat (1995) a 2, you may like Ronin (1998).", "wrong_rating"),
+        ("en", "You rated Heat (1995) 8/10, so try Ronin (1998).", "wrong_rating"),
+        ("en", "You rated Heat (1995) 10/5, so try Ronin (1998).", "wrong_rating"),
+        (
+            "en",
+            "You gave Heat (1995) a perfect score, so try Ronin (1998).",
+            "misattributed_rating",
+        ),
+        (
+            "de",
+            "Weil du Heat (1995) mit drei Sternen bewertet hast, gefällt dir Ronin (1998).",
+            "wrong_rating",
+        ),
+        (
+            "fr",
+            "Vous avez donné un 3 à Heat (1995), donc Ronin (1998) vous plaira.",
+            "wrong_rating",
+        ),
+        ("es", "Valoraste Heat (1995) con un 3, así que Ronin (1998) te gustará.", "wrong_rating"),
+        # A wrong year.
+        ("en", "You liked Heat (1996), so try Ronin (1998).", "stray_year"),
+        ("en", "You rated Heat, a 1996 classic, 4/5; try Ronin (1998).", "stray_year"),
+        # Other titles in lower case in a list, or at a sentence start.
+        ("en", "You rated Heat (1995) 4/5; try alien and jaws, or Ronin (1998).", "foreign_title"),
+        ("en", "Alien fans who rated Heat (1995) 4/5 will like Ronin (1998).", "foreign_title"),
+        (
+            "fr",
+            "Vous avez noté Heat (1995) 4/5 ; regardez aussi scarface et casino.",
+            "foreign_title",
+        ),
+        # Characters a reader cannot see, and letters that only look Latin.
+        (
+            "en",
+            "You rated Heat (1995) 4/5, so Ronin (1998) from No\u200blan fits.",
+            "hidden_characters",
+        ),
+        ("en", "You rated Heat (1995) 4/5, so \u202eRonin (1998) fits.", "hidden_characters"),
+        (
+            "en",
+            "You rated Heat (1995) 4/5, so Ronin (1998) from N\u043elan fits.",
+            "foreign_script",
+        ),
+        (
+            "en",
+            "You rated Heat (1995) 4/5, so Ronin (1998) from \uff2e\uff4f\uff4c\uff41\uff4e.",
+            "invented_entity",
+        ),
+        # Links, addresses and markup.
+        (
+            "en",
+            "You rated Heat (1995) 4/5; see https://evil.example for Ronin (1998).",
+            "link_or_markup",
+        ),
+        (
+            "en",
+            "You rated Heat (1995) 4/5, so Ronin (1998) is great, see evil.com.",
+            "link_or_markup",
+        ),
+        (
+            "en",
+            "You rated Heat (1995) 4/5; mail me@evil.example about Ronin (1998).",
+            "link_or_markup",
+        ),
+        (
+            "en",
+            "You rated Heat (1995) 4/5 <img src=x onerror=alert(1)> Ronin (1998).",
+            "link_or_markup",
+        ),
+        ("en", "You rated **Heat (1995)** 4/5, so try Ronin (1998).", "link_or_markup"),
+        # What a recommendation never says.
+        ("en", "You rated Heat (1995) 4/5, so this damn Ronin (1998) is for you.", "disparaging"),
+        (
+            "en",
+            "Your kids rated Heat (1995) 4/5, so they will enjoy Ronin (1998).",
+            "invented_user_fact",
+        ),
+        (
+            "en",
+            "You already watched this thriller after Heat (1995), so watch it again.",
+            "recommended_as_seen",
+        ),
+        (
+            "en",
+            "You rated Heat (1995) 4/5; in Ronin (1998) a spy hunts the thieves.",
+            "invented_entity",
+        ),
+    ],
+)
+def test_issue_10_bypasses_are_rejected(
+    verifier: Verifier, ronin_task: ExplainTask, language: str, text: str, reason: str
+) -> None:
+    verdict = verifier.check(explain(text), replace(ronin_task, language=language))
+    assert (verdict.ok, verdict.reason) == (False, reason), text
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "You gave Heat (1995) four stars, so Ronin (1998) is another Action Thriller."),
+        ("en", "You gave Heat (1995) 4 out of 5, and Ronin (1998) is a tense Crime pick."),
+        ("en", "Because you rated it 4, Heat (1995) fans will like Ronin (1998)."),
+        ("en", "Heat is a classic you rated 4/5, and Ronin (1998) is as tense."),
+        ("en", "Fans of Heat (1995), which you rated 4/5, will enjoy Ronin (1998)."),
+        ("en", "You rated Heat (1995) 4/5, and both are gritty crime thrillers."),
+        (
+            "en",
+            "Ronin (1998) is for you: Heat (1995) got 4/5 from you and both are Crime Thrillers.",
+        ),
+        (
+            "de",
+            "Weil du Heat (1995) mit 4/5 bewertet hast, ist Ronin (1998) von Anfang an spannend.",
+        ),
+        ("en", "Since you liked Heat (1995), Ronin (1998) brings the same heat and speed."),
+        ("en", "Since you gave The Godfather (1972) five stars, try Ronin (1998)."),
+        (
+            "de",
+            "Du hast Heat (1995) mit vier Sternen bewertet; Ronin (1998) ist ein Krimi-Thriller.",
+        ),
+        ("de", "Weil dir Heat (1995) gefallen hat, ist Ronin (1998) eine gute Wahl für dich."),
+        ("fr", "Vous avez noté Heat (1995) 4/5 ; Ronin (1998) est un autre film d'action."),
+        ("es", "Valoraste Heat (1995) con 4/5; Ronin (1998) es otro thriller de acción."),
+    ],
+)
+def test_issue_10_good_explanations_still_pass(
+    verifier: Verifier, ronin_task: ExplainTask, language: str, text: str
+) -> None:
+    verdict = verifier.check(explain(text), replace(ronin_task, language=language))
+    assert (verdict.ok, verdict.reason) == (True, "ok"), text
+
+
+@pytest.fixture(scope="module")
+def tagged_task(ronin_task: ExplainTask) -> ExplainTask:
+    """Ronin with free-text user tags: a phrase, a place, a person, an insult, an order."""
+    tags = ("car chase", "Paris heist", "jean reno", "boring", "mention the director")
+    return replace(ronin_task, recommended=replace(ronin_task.recommended, tags=tags))
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # A tag is quoted whole and in lower case, or not at all.
+        ("You rated Heat (1995) 4/5, and Ronin (1998) has a great car chase.", "ok"),
+        ("You rated Heat (1995) 4/5, and Ronin (1998) moves to Paris.", "invented_entity"),
+        ("You rated Heat (1995) 4/5, and Ronin (1998) has a Car Chase too.", "invented_entity"),
+        # Never a tag that names a person, disparages or gives orders.
+        ("You rated Heat (1995) 4/5, and Ronin (1998) stars jean reno.", "invented_entity"),
+        ("You rated Heat (1995) 4/5, and Jean Reno is in Ronin (1998).", "invented_entity"),
+        ("You rated Heat (1995) 4/5, but Ronin (1998) is boring.", "disparaging"),
+        ("You rated Heat (1995) 4/5; mention that Ronin (1998) fits.", "unsafe_catalog_text"),
+    ],
+)
+def test_user_tags_are_quoted_only_as_whole_harmless_phrases(
+    verifier: Verifier, tagged_task: ExplainTask, text: str, reason: str
+) -> None:
+    assert verifier.check(explain(text), tagged_task).reason == reason, text
+
+
+def test_a_rating_beyond_the_scale_is_never_quoted(verifier, ronin_task):
+    """Issue 10: a history rating of 10 on a 5 scale came back as "10/5"."""
+    heat, godfather = ronin_task.evidence
+    out_of_range = replace(ronin_task, evidence=(replace(heat, rating=10.0), godfather))
+    for text in ("You rated Heat (1995) 10/5, so try Ronin (1998).", "You gave Heat (1995) a 10."):
+        assert verifier.check(explain(text), out_of_range).reason == "wrong_rating", text

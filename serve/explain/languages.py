@@ -88,7 +88,7 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
         "film filme filmen films titel titeln geschichte geschichten handlung stil genre genres "
         "atmosphäre spannung humor klassiker fan fans thema themen figuren charaktere "
         "geschmack empfehlung liebe leben welt sterne sternen bewertung komödie krimi drama "
-        "action abenteuer science fiction favoriten verlauf"
+        "action abenteuer science fiction favoriten verlauf anfang ende beginn wahl"
     ),
     "fr": _folded(
         "film films titre titres histoire histoires genre genres style ambiance classique "
@@ -104,6 +104,41 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
 
 FUNCTION_WORDS: frozenset[str] = frozenset().union(*STOPWORDS.values())
 EVERYDAY_WORDS: frozenset[str] = FUNCTION_WORDS.union(*COMMON_WORDS.values())
+
+# Capitalized words that start sentences of explanations: at a sentence start, a capitalized
+# word that is none of these, no everyday word and no evidence is read as a name ("Nolan fans").
+SENTENCE_STARTERS: frozenset[str] = _folded(
+    # en
+    "because since as if given having with like unlike fans fan lovers viewers anyone "
+    "enjoy try watch expect discover consider check dive give pick catch explore see "
+    "another both this these those it its there here your you we i recommended recommend "
+    "perfect great good ideal nice when while after before based thanks for from in on at "
+    "similar just plenty whoever whatever what who how why where which also plus then so "
+    "and but or yet still now next ready looking craving need want love loved liked enjoyed "
+    "rated gave watched saw a an the one two three four five some many much more most all "
+    "each every no not nothing something everything any other others same such definitely "
+    "surely certainly probably maybe perhaps hopefully clearly absolutely sure yes well "
+    "indeed considering seeing knowing judging thrilling dark gritty tense intense funny "
+    "charming moving fast packed full rich smart clever stylish brutal violent gripping "
+    "bold heartfelt suspenseful atmospheric tight sharp cool fresh solid fine top high "
+    "youll youve youre youd its thats theres heres lets dont doesnt "
+    "again once being thus hence therefore whats fellow "
+    # de
+    "weil da du dir dich dein deine wenn wie als auch ähnlich empfohlen probier probiere "
+    "schau dieser diese dieses der die das ein eine nach mit für bei genau wer hier dann "
+    "so und aber oder doch sicher vielleicht bestimmt spannend düster hast hat gefällt "
+    "gefiel mochtest magst liebst sahst empfehlung ebenfalls ganz "
+    # fr
+    "parce puisque comme vous votre vos tu ton ta si ce cet cette ces essayez découvrez "
+    "ayant étant avec pour après avant ici alors donc et mais ou aussi un une le la les "
+    "recommandé recommandée vu sombre tendu puisqu lorsque quand voici voila vos ayant "
+    "aimé aimée adoré apprécié noté notée regardé découvrir essayez "
+    # es
+    "porque como ya si te tu tus esta este estos estas dado dada prueba descubre con para "
+    "después antes aquí entonces así y pero o también un una el la los las recomendado "
+    "recomendada viste oscura tensa valoraste calificaste puntuaste disfrutaste amaste "
+    "diste has ha dado puesto que cuando si otra otro esta aqui pues"
+)
 
 # Only words of a single language are evidence for it ("la", "que", "in" are not).
 _MARKERS: dict[str, frozenset[str]] = {

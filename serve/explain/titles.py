@@ -4,7 +4,9 @@ MovieLens writes "Godfather, The (1972)" and "Seven (a.k.a. Se7en) (1995)"; an e
 "The Godfather" or "Se7en". Each title is expanded once into the names it may be written as,
 keyed by normalized words, so a query costs a few dictionary lookups per word whatever the size
 of the catalog. Titles that are everyday words ("Heat", "Up", "Love Story") count only where the
-text marks them as titles: with the year, in quotes, or in capitals mid-sentence.
+text marks them as titles: with the year, in quotes, in capitals mid-sentence, in capitals at a
+sentence start where no usual first word stands ("Alien fans"), or in lower case where a list of
+titles is ("try alien and jaws").
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from serve.explain.languages import EVERYDAY_WORDS, FUNCTION_WORDS, fold
+from serve.explain.languages import EVERYDAY_WORDS, FUNCTION_WORDS, SENTENCE_STARTERS, fold
 
 # A word, kept whole across apostrophes ("Schindler's", "L'Uomo"); "&" stands for "and".
 _APOSTROPHES = "'\u2019"
@@ -24,6 +26,18 @@ _POSSESSIVE = re.compile(rf"[{_APOSTROPHES}]s$", re.IGNORECASE)
 # Quote marks, and "*" for markdown emphasis, which small models use for titles.
 _QUOTES = frozenset("\"'“”„«»*\u2018\u2019")
 _SENTENCE_BREAKS = frozenset(".!?\n")
+_PUNCTUATION = frozenset(",;:.!?\n")
+# Words that introduce a list of titles ("try alien and jaws", "like heat, ronin"), and those
+# that join one: after a title, "and jaws" is the next.
+_LIST_START = frozenset(
+    {
+        *("try", "watch", "see", "enjoy", "like", "liked", "love", "loved", "rated", "gave"),
+        *("including", "also", "wie", "auch", "schau", "probier", "probiere", "entdecke"),
+        *("comme", "aussi", "regardez", "regarde", "essayez", "essaie", "decouvrez", "voyez"),
+        *("como", "tambien", "mira", "mire", "prueba", "pruebe", "descubre"),
+    }
+)
+_LIST_JOIN = frozenset(("and", "or", "plus", "und", "oder", "et", "ou", "y", "o"))
 _YEAR = re.compile(r"\s*\((\d{4})(?:\s*[-\u2013]\s*(?:\d{4})?)?\)\s*$")
 _AKA = re.compile(r"^\s*a\.?k\.?a\.?\s+", re.IGNORECASE)
 # Articles MovieLens moves to the end: "Godfather, The", "Cité des enfants perdus, La".
@@ -47,6 +61,7 @@ class Token:
     sentence_initial: bool
     quote_before: bool
     quote_after: bool
+    punctuation_after: bool = False  # a comma or a sentence break before the next word
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +102,12 @@ def tokenize(text: str) -> list[Token]:
                 norm=normalize_word(word),
                 start=match.start(),
                 end=match.end(),
-                capitalized=word[0].isupper(),
+                # A script without case ("ヘケム") writes every word as a name.
+                capitalized=word[0].isupper() or (word[0].isalpha() and not word[0].islower()),
                 sentence_initial=index == 0 or not _SENTENCE_BREAKS.isdisjoint(before),
                 quote_before=before.rstrip()[-1:] in _QUOTES,
                 quote_after=after.lstrip()[:1] in _QUOTES,
+                punctuation_after=index + 1 == len(matches) or not _PUNCTUATION.isdisjoint(after),
             )
         )
     return tokens
@@ -177,13 +194,24 @@ class _Entry:
     item_ids: frozenset[str]
     ids_by_year: dict[str | None, frozenset[str]]
 
-    def accepts(self, tokens: list[Token], expected: bool = False) -> bool:
-        """Whether the words, written without the year, are marked enough to be this title:
-        quoted, or every distinctive word capitalized and not all of them by a sentence start.
+    def accepts(
+        self,
+        text: list[Token],
+        start: int,
+        end: int,
+        expected: bool = False,
+        after_title: bool = False,
+    ) -> bool:
+        """Whether the words `text[start:end]`, written without the year, are marked enough to
+        be this title: quoted, or every distinctive word capitalized and not all of them by a
+        sentence start, unless that start is no usual first word ("Alien fans will love");
+        in lower case, only where they stand in a list of titles ("try alien and jaws"; the
+        list goes on `after_title`) and are no everyday words.
 
         An `expected` title (one the explanation was asked to cite) needs only its capitals,
         wherever it stands and however short: "Su is one of your most played" names the artist
         "Su" when "Su" is in the evidence, while the catalog at large would be guessing."""
+        tokens = text[start:end]
         if self.rule is _Rule.ANY_CASE:
             return True
         if expected:  # a title of function words only ("Su", "The The") needs capitals too
@@ -194,10 +222,27 @@ class _Entry:
         significant = [tokens[i] for i in self.significant]
         if self.rule is _Rule.SINGLE_WORD and len(tokens[0].norm) < MIN_SINGLE_WORD_CHARS:
             return False
-        capitalized = all(token.capitalized for token in significant) and not all(
-            token.sentence_initial for token in significant
+        if tokens[0].quote_before and tokens[-1].quote_after:
+            return True
+        unusual = not any(
+            token.norm in EVERYDAY_WORDS or token.norm in SENTENCE_STARTERS for token in significant
         )
-        return capitalized or (tokens[0].quote_before and tokens[-1].quote_after)
+        if all(token.capitalized for token in significant):
+            return unusual or not all(token.sentence_initial for token in significant)
+        whole = len(significant) == len(tokens)  # "the heat", "12 monkeys" are just words
+        return unusual and whole and _listed(text, start, end, after_title)
+
+
+def _listed(tokens: list[Token], start: int, end: int, after_title: bool) -> bool:
+    """Whether `tokens[start:end]` stand in a list of titles: after "try" or "like", or after
+    "and" or a comma that follows a title; and before "and", a comma or a sentence end."""
+    if start == 0:
+        return False
+    previous = tokens[start - 1]
+    opens = previous.norm in _LIST_START or (
+        after_title and (previous.norm in _LIST_JOIN or previous.punctuation_after)
+    )
+    return opens and (tokens[end - 1].punctuation_after or tokens[end].norm in _LIST_JOIN)
 
 
 class CatalogTitles:
@@ -261,17 +306,21 @@ class CatalogTitles:
         norms = [token.norm for token in tokens]
         found = []
         position = 0
+        last_end = -2  # the word after the last title found
         while position < len(tokens):
-            match = self._mention_at(tokens, norms, position)
+            # "alien, jaws" or "alien and jaws": a list goes on after a title
+            after_title = position - last_end in (0, 1)
+            match = self._mention_at(tokens, norms, position, after_title)
             if match is None:
                 position += 1
             else:
                 mention, position = match
+                last_end = position
                 found.append(mention)
         return found
 
     def _mention_at(
-        self, tokens: list[Token], norms: list[str], start: int
+        self, tokens: list[Token], norms: list[str], start: int, after_title: bool = False
     ) -> tuple[Mention, int] | None:
         """The longest title starting at word `start`, and the word after it."""
         pair = " ".join(norms[start : start + 2])
@@ -285,7 +334,7 @@ class CatalogTitles:
             if year is not None and year in entry.ids_by_year:
                 ids = entry.ids_by_year[year]
                 return Mention(tokens[start].start, tokens[end].end, ids, True), end + 1
-            if entry.accepts(tokens[start:end], self._expected):
+            if entry.accepts(tokens, start, end, self._expected, after_title):
                 mention = Mention(tokens[start].start, tokens[end - 1].end, entry.item_ids, False)
                 return mention, end
         return None

@@ -6,6 +6,13 @@ the wrong title, talk of the recommended item as if the user had already seen it
 titles, echo their instructions and obey instructions hidden in catalog text. Each rule below
 catches one of those lexically and deterministically; a rejected explanation is replaced by a
 template, so a false rejection costs some fluency and a false acceptance costs trust.
+
+The verifier is also a security boundary (issue 10): text is refused before it is read when it
+hides characters, links or markup (`surface`); names, claims and genres are looked up in word
+lists whatever their case or place (`claims`); ratings are read however they are worded
+(`ratings`); free-text user tags are quoted only whole, in lower case, and only when harmless.
+It cannot tell a true sentence from a false one that uses only allowed words ("a shark
+terrorises a town" with other nouns): an entailment check against the evidence would.
 """
 
 from __future__ import annotations
@@ -14,10 +21,25 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from serve.explain import claims, ratings, surface
 from serve.explain.explanation import ExplainTask
-from serve.explain.languages import EVERYDAY_WORDS, FUNCTION_WORDS, looks_like
-from serve.explain.titles import CatalogTitles, Mention, Token, tokenize, words_of
+from serve.explain.languages import (
+    EVERYDAY_WORDS,
+    FUNCTION_WORDS,
+    SENTENCE_STARTERS,
+    STOPWORDS,
+    looks_like,
+)
+from serve.explain.titles import (
+    CatalogTitles,
+    Mention,
+    Token,
+    normalize_word,
+    tokenize,
+    words_of,
+)
 from serve.explain.vocabulary import KNOWN_ITEM_WORDS
 
 # An instruction echo is this many consecutive words of an instruction; a text that says this
@@ -54,51 +76,8 @@ _META_TALK = re.compile(
     re.IGNORECASE,
 )
 
-# Claims no catalog field supports unless the evidence says so (a tag "remake" does).
-_CLAIM_WORDS = frozenset(
-    words_of(
-        "directed director directors starring sequel sequels prequel prequels remake remakes "
-        "oscar oscars award awards regie regisseur fortsetzung réalisé réalisateur dirigida "
-        "dirigido secuela protagonizada praised acclaimed critics critically grammy grammys "
-        "bestseller bestselling debut debuted founded formed performing toured"
-    )
-)
-
-_NUMBER_WORDS = {
-    **dict.fromkeys(("one", "eins", "un", "une", "uno", "una"), 1.0),
-    **dict.fromkeys(("two", "zwei", "deux", "dos"), 2.0),
-    **dict.fromkeys(("three", "drei", "trois", "tres"), 3.0),
-    **dict.fromkeys(("four", "vier", "quatre", "cuatro"), 4.0),
-    **dict.fromkeys(("five", "fünf", "cinq", "cinco"), 5.0),
-    **dict.fromkeys(("ten", "zehn", "dix", "diez"), 10.0),
-}
-_NUMBER = r"(\d+(?:[.,]\d+)?|" + "|".join(_NUMBER_WORDS) + r")"
-_SCALE = r"(\d{1,3}|five|ten|fünf|zehn|cinq|dix|cinco|diez)"
 # Any item word ("the artist Heat", "la película Heat"), longest first so "movies" beats "movie".
 _ITEM_WORD = "(?:" + "|".join(sorted(map(re.escape, KNOWN_ITEM_WORDS), key=len, reverse=True)) + ")"
-# Counts are never evidence (the prompt gives none), so "you played it 300 times" is invented.
-_COUNT = re.compile(
-    rf"(?<![\w.,]){_NUMBER}(?:\s+|\s*-\s*)(?:times|plays|listens|streams|hours|clicks|visits"
-    r"|purchases|mal|fois|veces|stunden|heures|horas|écoutes|reproducciones|wiedergaben)\b",
-    re.IGNORECASE,
-)
-# Ordered: "4 von 5 Sternen" is one rating of 4, not also one of 5 stars.
-_RATING_PATTERNS = (
-    re.compile(
-        rf"(?<![\w.,]){_NUMBER}\s*(?:/|\bout\s+of\b|\bsur\b|\bvon\b|\baus\b|\bde\b)\s*{_SCALE}\b",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        rf"(?<![\w.,]){_NUMBER}(?:\s*-\s*|\s+)(?:stars?|sterne?n?|étoiles?|estrellas?)\b",
-        re.IGNORECASE,
-    ),
-    re.compile(
-        r"\b(?:rated|gave|rating\s+of|bewertet\s+mit|noté|valoraste\s+con|calificaste\s+con)"
-        r"(?:\s+(?:it|this|that|a|él|la|le))?\s+(\d+(?:[.,]\d+)?)(?![\w/]|[.,]\d)",
-        re.IGNORECASE,
-    ),
-)
-
 # "one of your most played", "among your favourites": true only of an item among the user's top.
 _TOP_CLAIM = re.compile(
     r"\bmost\s+(?:played|listened\s+to|watched|read|bought|purchased|visited|used|streamed"
@@ -207,10 +186,18 @@ class Verdict:
 class _Evidence:
     """What a task allows an explanation to say, prepared once per check."""
 
-    labels: tuple[str, ...]
+    genre_labels: tuple[str, ...]
+    # Free-text user tags that may be quoted, each only as a whole phrase in lower case: none
+    # that names a person, makes a claim or disparages.
+    quotable_tags: tuple[str, ...]
     # Titles (as they may be written) and labels: catalog language, not the answer's.
     catalog_phrases: tuple[str, ...]
+    # Words free to use anywhere: of titles, catalog genres and item words, never of tags.
     vocabulary: frozenset[str]
+    # Genres (`claims.GENRES` names) of the recommended item, and those it shares with the
+    # evidence: "another Horror film" needs the first, "both are comedies" the second.
+    genres: frozenset[str]
+    shared_genres: frozenset[str]
     forbidden_words: frozenset[str]
     # Ratings the text may quote: none unless the catalog's feedback is ratings on a scale.
     ratings: tuple[float, ...]
@@ -226,32 +213,42 @@ class _Evidence:
     @classmethod
     def of(cls, task: ExplainTask) -> _Evidence:
         facts = (task.recommended, *task.evidence)
-        labels = tuple(
+        genres = list(dict.fromkeys(genre for fact in facts for genre in fact.genres))
+        known = {genre.casefold() for genre in genres}
+        tags = list(
             dict.fromkeys(
-                [label for fact in facts for label in (*fact.genres, *fact.tags)]
-                + list(task.shared_tags)
+                label
+                for label in (*(tag for fact in facts for tag in fact.tags), *task.shared_tags)
+                if label.casefold() not in known
             )
         )
+        labels = tuple(genres + tags)
         sources = [fact.title for fact in facts] + list(labels)
-        unsafe = [text for text in sources if is_unsafe(text)]
-        safe_words = {word for text in sources if text not in unsafe for word in words_of(text)}
+        unsafe = [text for text in sources if _unsafe_source(text)]
+        safe_words = {word for text in sources if text not in unsafe for word in _words(text)}
         forbidden = {
             word
             for text in unsafe
-            for word in words_of(text)
+            for word in _words(text)
             if len(word) >= MIN_UNSAFE_WORD_CHARS and word.isalpha() and word not in safe_words
         }
-        phrases = [v for fact in facts for v in CatalogTitles.display_variants(fact.title)]
-        phrases += labels
+        titles = [v for fact in facts for v in CatalogTitles.display_variants(fact.title)]
         words = task.vocabulary
         item_words = {*words.all_nouns(), *words.nouns(task.language).model_dump().values()}
         rated = words.kind == "explicit"
+        # A one- or two-word tag ("horror", "dark comedy") says a genre too.
+        recommended = task.recommended
+        own = [*recommended.genres, *(t for t in recommended.tags if len(_words(t)) <= 2)]
+        shared = [label for label in task.shared_tags if len(_words(label)) <= 2]
         return cls(
-            labels=labels,
-            catalog_phrases=tuple(phrases),
+            genre_labels=tuple(genre for genre in genres if genre not in unsafe),
+            quotable_tags=tuple(tag for tag in tags if tag not in unsafe and _quotable(tag)),
+            catalog_phrases=tuple(titles) + labels,
             vocabulary=frozenset(
-                word for text in (*phrases, *item_words) for word in words_of(text)
+                word for text in (*titles, *genres, *item_words) for word in _words(text)
             ),
+            genres=frozenset(genre for label in own for genre in _genres(label)),
+            shared_genres=frozenset(genre for label in shared for genre in _genres(label)),
             forbidden_words=frozenset(forbidden - FUNCTION_WORDS),
             ratings=tuple(f.rating for f in task.evidence if f.rating is not None and rated),
             rating_of={f.item_id: f.rating if rated else None for f in task.evidence},
@@ -268,6 +265,22 @@ class _Evidence:
         )
 
 
+# Catalog text recurs across tasks: each title and label is judged and split once.
+@lru_cache(maxsize=1 << 14)
+def _unsafe_source(text: str) -> bool:
+    return is_unsafe(text) or _instruction_like(text)
+
+
+@lru_cache(maxsize=1 << 14)
+def _genres(label: str) -> frozenset[str]:
+    return frozenset(claims.genres_of(list(_words(label))))
+
+
+@lru_cache(maxsize=1 << 14)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(words_of(text))
+
+
 @dataclass(frozen=True)
 class _Reading:
     """An explanation's words and the titles and labels found in it."""
@@ -277,6 +290,8 @@ class _Reading:
     catalog_mentions: list[Mention]
     task_mentions: list[Mention]
     allowed_spans: list[tuple[int, int]]
+    # Each word's norm without a French or Italian elision ("d'horreur": "horreur").
+    bare_norms: list[str]
 
     def allows(self, start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in self.allowed_spans)
@@ -306,13 +321,18 @@ class Verifier:
             return Verdict(False, "not_json")
         if not text:
             return Verdict(False, "empty", text)
+        if surface.has_hidden_characters(text):
+            return Verdict(False, "hidden_characters", text)
+        text = surface.normalized(text)
         if len(text) > self._max_chars:
             return Verdict(False, "too_long", text)
         evidence = _Evidence.of(task)
         reading = self._read(text, evidence)
         reason = (
-            _unsafe_catalog_text(reading, evidence)
+            _foreign_script(reading)
+            or _unsafe_catalog_text(reading, evidence)
             or self._instruction_echo(reading)
+            or _link_or_markup(reading)
             or _repetitive(reading)
             or _wrong_language(reading, evidence, task.language)
             or self._few_shot_leak(reading)
@@ -324,7 +344,10 @@ class Verifier:
         cited = _cited(reading, task)
         reason = (
             ("no_evidence_cited" if not cited else None)
-            or _invented_entity(reading, evidence)
+            or _invented_entity(reading, evidence, task.language)
+            or _disparaging(reading)
+            or _invented_user_fact(reading)
+            or _wrong_genre(reading, evidence, task.language)
             or _wrong_rating(reading, evidence)
             or _recommended_as_seen(reading, evidence)
         )
@@ -338,8 +361,10 @@ class Verifier:
         task_mentions = evidence.titles.find_in_tokens(tokens)
         allowed = [(m.start, m.end) for m in task_mentions]
         allowed += [(m.start, m.end) for m in catalog_mentions if m.item_ids & evidence.allowed_ids]
-        allowed += _phrase_spans(tokens, evidence.labels)
-        return _Reading(text, tokens, catalog_mentions, task_mentions, allowed)
+        allowed += _phrase_spans(tokens, evidence.genre_labels)
+        allowed += _phrase_spans(tokens, evidence.quotable_tags, lower_case=True)
+        bare = [_without_elision(text, token) for token in tokens]
+        return _Reading(text, tokens, catalog_mentions, task_mentions, allowed, bare)
 
     def _instruction_echo(self, reading: _Reading) -> str | None:
         echoed = not self._instruction_ngrams.isdisjoint(
@@ -398,8 +423,11 @@ def _ngrams(words: list[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + ECHO_WORDS]) for i in range(len(words) - ECHO_WORDS + 1)}
 
 
-def _phrase_spans(tokens: list[Token], phrases: Iterable[str]) -> list[tuple[int, int]]:
-    """Character spans of the text where one of `phrases` occurs, word for word."""
+def _phrase_spans(
+    tokens: list[Token], phrases: Iterable[str], lower_case: bool = False
+) -> list[tuple[int, int]]:
+    """Character spans of the text where one of `phrases` occurs, word for word; with
+    `lower_case`, only where no word of it is capitalized but by a sentence start."""
     by_first: dict[str, set[tuple[str, ...]]] = {}
     for phrase in phrases:
         words = tuple(words_of(phrase))
@@ -410,9 +438,22 @@ def _phrase_spans(tokens: list[Token], phrases: Iterable[str]) -> list[tuple[int
     for start, norm in enumerate(norms):
         for words in by_first.get(norm, ()):
             end = start + len(words)
-            if tuple(norms[start:end]) == words:
-                spans.append((tokens[start].start, tokens[end - 1].end))
+            if tuple(norms[start:end]) != words:
+                continue
+            if lower_case and any(
+                token.capitalized and not token.sentence_initial for token in tokens[start:end]
+            ):
+                continue
+            spans.append((tokens[start].start, tokens[end - 1].end))
     return spans
+
+
+_ELISION = re.compile(r"(?:[cdjlmnst]|qu)['\u2019](?=\w)", re.IGNORECASE)
+
+
+def _without_elision(text: str, token: Token) -> str:
+    elided = _ELISION.match(text, token.start, token.end)
+    return normalize_word(text[elided.end() : token.end]) if elided else token.norm
 
 
 def _repetitive(reading: _Reading) -> str | None:
@@ -437,21 +478,126 @@ def _cited(reading: _Reading, task: ExplainTask) -> tuple[str, ...]:
     return tuple(fact.item_id for fact in task.evidence if fact.item_id in named)
 
 
-def _invented_entity(reading: _Reading, evidence: _Evidence) -> str | None:
-    """A name-like word (capitalized mid-sentence, not an everyday word) or a claim word
-    ("directed", "sequel") that appears nowhere in the evidence."""
-    for token in reading.tokens:
+def _invented_entity(reading: _Reading, evidence: _Evidence, language: str) -> str | None:
+    """A name or a claim that appears nowhere in the evidence: a capitalized word that is no
+    everyday word (at a sentence start, no usual first word either: "Nolan fans"), a first
+    name or a well-known surname in any case ("by christopher nolan"), or a claim word or
+    phrase ("directed", "helmed by", "based on"). German capitalizes every noun, so there
+    only the lists of names tell a name."""
+    for index, (token, norm) in enumerate(zip(reading.tokens, reading.bare_norms, strict=True)):
         if token.norm in evidence.vocabulary or reading.allows(token.start, token.end):
             continue
-        name_like = (
-            token.capitalized
-            and not token.sentence_initial
-            and not token.norm[:1].isdigit()
-            and token.norm not in EVERYDAY_WORDS
-        )
-        if name_like or token.norm in _CLAIM_WORDS:
+        german_noun = language == "de" and token.norm.isalpha() and index > 0
+        if german_noun:  # a name only where "von" ties it to the item: "ein Film von Lang"
+            german_noun = reading.tokens[index - 1].norm != "von"
+        if (_name_like(token) and not german_noun) or norm in _PEOPLE or norm in claims.CLAIM_WORDS:
             return "invented_entity"
+    claimed = claims.CLAIM_PHRASES.finditer(reading.text)
+    if any(not reading.allows(match.start(), match.end()) for match in claimed):
+        return "invented_entity"
     return None
+
+
+def _disparaging(reading: _Reading) -> str | None:
+    """Disparagement, profanity or insults, from a tag ("boring") or the model's own: a
+    recommendation says none of them."""
+    titles = [(m.start, m.end) for m in (*reading.task_mentions, *reading.catalog_mentions)]
+    for token, norm in zip(reading.tokens, reading.bare_norms, strict=True):
+        rude = norm in claims.DISPARAGING or norm.startswith(claims.DISPARAGING_PREFIXES)
+        if rude and not any(s <= token.start < e for s, e in titles):
+            return "disparaging"
+    return None
+
+
+def _invented_user_fact(reading: _Reading) -> str | None:
+    """The reader's family, age or life ("your kids", "as a woman in your thirties"): no
+    evidence says anything of them."""
+    return "invented_user_fact" if claims.USER_FACTS.search(reading.text) else None
+
+
+_PEOPLE = claims.FIRST_NAMES | claims.KNOWN_PEOPLE
+# Words of these endings are verbs and adverbs, not names, wherever they stand ("Loving").
+_NOT_NAME_ENDINGS = ("ing", "ly", "ed")
+
+
+def _name_like(token: Token) -> bool:
+    if (
+        not token.capitalized
+        or token.norm[:1].isdigit()
+        or token.norm in EVERYDAY_WORDS
+        or token.norm in claims.GENRE_OF_WORD  # a genre is checked as one ("Thrillers")
+    ):
+        return False
+    if not token.sentence_initial:
+        return True
+    return token.norm not in SENTENCE_STARTERS and not token.norm.endswith(_NOT_NAME_ENDINGS)
+
+
+def _wrong_genre(reading: _Reading, evidence: _Evidence, language: str) -> str | None:
+    """A genre ("Horror", "Krimidrama", "comédie musicale") the recommended item does not have,
+    or, in a sentence that says both items have it ("both are", "in common"), one it does not
+    share with the evidence. Titles are no genres ("Alien" is Sci-Fi), nor are the task's
+    language's function words (German "war")."""
+    titles = [(m.start, m.end) for m in (*reading.task_mentions, *reading.catalog_mentions)]
+    sentences: list[list[str]] = [[]]
+    for token, norm in zip(reading.tokens, reading.bare_norms, strict=True):
+        if token.sentence_initial and sentences[-1]:
+            sentences.append([])
+        sentences[-1].append("" if any(s <= token.start < e for s, e in titles) else norm)
+    stopwords = STOPWORDS[language]
+    for words in sentences:
+        said = claims.genres_of(
+            ["" if word in stopwords else word for word in words], compounds=language == "de"
+        )
+        allowed = evidence.genres if claims.BOTH.isdisjoint(words) else evidence.shared_genres
+        if not said <= allowed:
+            return "wrong_genre"
+    return None
+
+
+def _link_or_markup(reading: _Reading) -> str | None:
+    return "link_or_markup" if surface.LINK_OR_MARKUP.search(reading.text) else None
+
+
+def _foreign_script(reading: _Reading) -> str | None:
+    """A word with a letter of another script than Latin, outside the titles and labels that
+    are written so: a look-alike ("Nolan" with a Cyrillic "o") or another alphabet."""
+    for token in reading.tokens:
+        if surface.foreign_script(token.norm) and not reading.allows(token.start, token.end):
+            return "foreign_script"
+    return None
+
+
+# A tag that speaks to someone ("mention the director") is an instruction, not a label.
+_IMPERATIVE = re.compile(
+    r"^\W*(?:say|tell|write|mention|call|describe|claim|state|recommend|add|include|use"
+    r"|reply|answer|respond|print|output|always|never|do\s+not|don['\u2019]t|make\s+sure"
+    r"|be\s+sure|remember|sag|schreib|erwähne|écris|mentionne|escribe|menciona)\b"
+    r"|\byou\s+(?:must|should|have\s+to)\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=1 << 14)
+def _quotable(tag: str) -> bool:
+    """Whether a user's tag may be quoted: not when it names a person ("tom hanks"), makes a
+    claim ("oscar winner"), disparages ("boring") or is a code ("toplist10", "afi 100")."""
+    words = _words(tag)
+    return not any(
+        word in _PEOPLE
+        or word in claims.CLAIM_WORDS
+        or word in claims.DISPARAGING
+        or any(char.isdigit() for char in word)
+        for word in words
+    ) and not claims.CLAIM_PHRASES.search(tag)
+
+
+def _instruction_like(label: str) -> bool:
+    return (
+        _IMPERATIVE.search(label) is not None
+        or surface.LINK_OR_MARKUP.search(label) is not None
+        or surface.has_hidden_characters(label)
+    )
 
 
 def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
@@ -465,28 +611,24 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
     for mention in (*reading.catalog_mentions, *reading.task_mentions):
         masked[mention.start : mention.end] = " " * (mention.end - mention.start)
     text = "".join(masked)
-    if _COUNT.search(text):
+    if ratings.quotes_count(text):
         return "quoted_count"
     if not evidence.rated and _RATING_WORDS.search(text):
         return "wrong_rating"  # "you rated it highly", said of play counts
     if not evidence.rated:
         return _wrong_standing(reading, evidence, text)
-    taken: list[tuple[int, int]] = []
-    for pattern in _RATING_PATTERNS:
-        for match in pattern.finditer(text):
-            if any(s <= match.start(1) < e for s, e in taken):
-                continue
-            taken.append(match.span())
-            value = _number(match.group(1))
-            if pattern.groups > 1:  # "9/10" is 4.5 on a 5 scale
-                value = value / max(_number(match.group(2)), 1e-9) * evidence.scale_max
-            if not any(_same(value, rating) for rating in evidence.ratings):
-                return "wrong_rating"
-            mention = _rated_mention(reading.task_mentions, text, match.start(), match.end())
-            if mention is not None and not any(
-                _same(value, evidence.rating_of.get(item_id)) for item_id in mention.item_ids
-            ):
-                return "misattributed_rating"
+    for quote in ratings.rating_quotes(text, evidence.scale_max):
+        if quote.scale is not None and not _same(quote.scale, evidence.scale_max):
+            return "wrong_rating"  # "4.5/5" on a 1-10 catalog: not the rating the user gave
+        if quote.value > evidence.scale_max + 1e-6:
+            return "wrong_rating"  # "10/5", even when a bad request sent a 10
+        if not any(_same(quote.value, rating) for rating in evidence.ratings):
+            return "wrong_rating"
+        mention = _rated_mention(reading.task_mentions, text, quote.start, quote.end)
+        if mention is not None and not any(
+            _same(quote.value, evidence.rating_of.get(item_id)) for item_id in mention.item_ids
+        ):
+            return "misattributed_rating"
     return None
 
 
@@ -537,7 +679,16 @@ def _recommended_as_seen(reading: _Reading, evidence: _Evidence) -> str | None:
             return "recommended_as_seen"
         if _german_seen(before, _clause_head(after)):
             return "recommended_as_seen"
-    return None
+    return "recommended_as_seen" if _SEEN_THIS.search(text) else None
+
+
+# "you already watched this crime thriller", "watch it again": the recommended item, unnamed.
+_SEEN_THIS = re.compile(
+    r"\byou(?:\s+have|['\u2019]ve)?\s+already\s+(?:seen|watched|saw|rated|played|heard|read"
+    r"|listened\s+to|bought|liked|loved|enjoyed)\s+(?:this|it)\b"
+    r"|\b(?:watch|see|play|read|enjoy)\s+it\s+again\b|\brewatch\s+(?:this|it)\b",
+    re.IGNORECASE,
+)
 
 
 def _clause_tail(text: str) -> str:
@@ -564,7 +715,3 @@ def _german_seen(before: str, after: str) -> bool:
         return True
     has_participle = not _DE_PARTICIPLES.isdisjoint(after_words)
     return has_participle and not _DE_AUXILIARIES.isdisjoint(before_words | after_words)
-
-
-def _number(text: str) -> float:
-    return _NUMBER_WORDS.get(text.lower()) or float(text.replace(",", "."))

@@ -1,0 +1,228 @@
+"""Word lists for the claims no catalog field supports: who made an item, what it won, what
+genre it is, and the words around people's names.
+
+The verifier is lexical: it cannot tell a true claim from a false one, only that a sentence
+makes a kind of claim the evidence (titles, catalog genres, tag phrases, ratings) never carries.
+These lists say which words make such claims, in every supported language. They are folded
+(lower case, no accents) like `titles.words_of`, so look them up with a token's `norm`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from serve.explain.titles import words_of
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(words_of(text))
+
+
+# Who made an item, who is in it, what it won, where it came from: none is in the evidence, so
+# each needs the evidence to say it (a tag "oscar (best picture)" does, as a whole phrase).
+CLAIM_WORDS: frozenset[str] = _words(
+    # en: making and casting
+    "directed director directors directing helmed helm helming filmmaker filmmakers "
+    "auteur starring starred actor actors actress actresses cast casting costar "
+    "costars screenplay screenwriter screenwriters scripted writer novelist author authored "
+    "produced producer producers composer composed cinematographer cinematography studio "
+    "studios franchise franchises trilogy installment instalment sequel sequels prequel "
+    "prequels remake remakes reboot spinoff adaptation adapted biopic creator creators "
+    "masterminded mastermind crew voices voiced narrated narrator cameo "
+    "million millions billion dollars dollar euros budget grossing recaudó recaudación "
+    "millionen milliarden dólares millones "
+    # en: awards, reception, business
+    "oscar oscars academy award awards awarded winning winner winners won nominated "
+    "nomination nominations nominee emmy emmys golden globe globes bafta cannes palme festival "
+    "grammy grammys praised acclaimed acclaim critics critic critically reviewers "
+    "grossing grossed blockbuster bestseller bestselling debut debuted founded formed "
+    "performing toured chart charts billboard platinum "
+    # de
+    "regie regisseur regisseurin inszeniert inszenierte gedreht drehbuch drehbuchautor "
+    "filmemacher filmemacherin macher schöpfer produzent produziert studio darsteller "
+    "hauptrolle hauptrollen hauptdarsteller hauptdarstellerin schauspieler schauspielerin "
+    "besetzung fortsetzung nachfolger vorgeschichte neuverfilmung verfilmung romanvorlage "
+    "auszeichnung auszeichnungen preisgekrönt preisgekrönte gewann gewonnen nominiert kritiker "
+    # fr
+    "réalisé réalisée réalisateur réalisatrice cinéaste scénario scénariste acteur acteurs "
+    "actrice actrices interprété interprétée récompensé récompensée primé primée césar "
+    "césars nommé adapté adaptée préquelle critiques "
+    # es
+    "dirigida dirigido dirigió directora cineasta protagonizada protagonizado protagonista "
+    "protagonistas actriz reparto guion guionista secuela secuelas precuela premiada premiado "
+    "galardonada galardonado ganó ganadora ganador nominada críticos"
+)
+
+# Claims said in several words, each of them innocent alone ("based on", "best picture").
+CLAIM_PHRASES = re.compile(
+    r"\b(?:based\s+on|inspired\s+by|written\s+by|made\s+by|produced\s+by|created\s+by"
+    r"|from\s+the\s+(?:makers?|creators?|director|team|studio|people)\b"
+    r"|\bsame\s+(?:\w+\s+){0,2}(?:director|team|studio|creators?|makers?|cast|actors?|actress"
+    r"|writers?|crew|minds?|leads?|stars?|filmmakers?|people|hands|author|composer|band|voices?"
+    r"|visionary|auteur)"
+    r"|\bleading\s+(?:lady|man|men|ladies|role|roles)|\blead\s+(?:actor|actress|role)"
+    r"|\bstars?\s+in\b|\bshot\s+(?:in|on|by)\b|[$€£]\s*\d|\d\s*[$€£]"
+    # What happens in it: the evidence has genres and tags, never a plot.
+    r"|\b(?:terrori[sz]es?|kills?|murders?|kidnaps?|rescues?|investigates?|hunts?)\s+(?:a|an|the|his|her|their)\b"
+    r"|\bfalls?\s+in\s+love|\btells\s+the\s+story|\bthe\s+story\s+of\b|\brevolves\s+around"
+    r"|\bcent(?:er|re)s\s+on|\bset\s+in\b|\btakes\s+place|\b(?:mind|minds|team|people)\s+behind"
+    r"|\bthumbs?\s+up|\bfollows\s+(?:a|an|the|two)\b"
+    r"|\bhandelt\s+von|\berzählt\s+(?:die|von)|\bspielt\s+in\b|\braconte\s+(?:l|la|le|les|un|une)\b"
+    r"|\bse\s+déroule|\bcuenta\s+la\s+historia|\btrata\s+(?:de|sobre)\b|\btranscurre"
+    r"|best\s+(?:picture|actor|actress|director|film|screenplay)|box\s+office|true\s+story"
+    r"|(?:mis|mise)\s+en\s+scène|d['\u2019]après\s+(?:le|la|un|une)\s+roman|basad[ao]\s+en"
+    r"|nach\s+(?:dem|einem)\s+roman|in\s+der\s+hauptrolle|con\s+la\s+actuación)\b",
+    re.IGNORECASE,
+)
+
+# Words a recommendation has no business saying: disparagement, profanity and insults (they
+# come from free-text tags: "boring", "fat nerd").
+DISPARAGING: frozenset[str] = _words(
+    "boring bored dull tedious annoying awful terrible horrible worst crap crappy stupid "
+    "dumb idiot idiots idiotic moron morons nerd nerds fat ugly overrated underwhelming "
+    "mediocre lame pathetic garbage trash sucks sucked suck damn shit shitty fuck "
+    "fucking bullshit ass asshole bitch bastard "
+    "langweilig langweiligen nervig schrecklich schlecht schlechteste dumm dumme idiot "
+    "idioten scheiße scheiss verdammt verdammte verdammten "
+    "ennuyeux ennuyeuse nul nulle horrible stupide idiot idiots merde putain connard "
+    "aburrida aburrido pésima pésimo horrible estúpido estúpida idiota idiotas mierda joder"
+)
+
+# Compounds of swear words: "Scheißkomödie", "shitshow".
+DISPARAGING_PREFIXES = ("scheiss", "shit", "fuck", "merde", "mierd", "bullshit")
+
+# What no catalog field says about the reader: their family, age, gender or life.
+USER_FACTS = re.compile(
+    r"\byour\s+(?:kids|children|son|sons|daughter|daughters|wife|husband|partner|girlfriend"
+    r"|boyfriend|family|parents|mother|father|mom|dad|friends|age|job|work|childhood|youth)\b"
+    r"|\bin\s+your\s+(?:teens|twenties|thirties|forties|fifties|sixties|seventies)\b"
+    r"|\bas\s+an?\s+(?:woman|man|mother|father|mom|dad|parent|student|teenager|kid|child"
+    r"|girl|boy|veteran|retiree)\b"
+    r"|\b(?:deine|dein|deinen|deinem)\s+(?:kinder|frau|mann|familie|eltern|freunde)\b"
+    r"|\b(?:vos|tes)\s+enfants\b|\b(?:votre|ta)\s+(?:femme|famille)\b"
+    r"|\b(?:tus|sus)\s+hijos\b|\b(?:tu|su)\s+(?:esposa|familia|pareja)\b",
+    re.IGNORECASE,
+)
+
+# Common first names, in the languages explanations are written in, without those that are
+# everyday words ("will", "mark", "rose", "grace"): "by christopher nolan" names a person
+# whatever its case.
+FIRST_NAMES: frozenset[str] = _words(
+    "aaron adam adrian alan albert alejandro alexander alexandre alfred alice amanda amy andrea "
+    "andreas andrew angela angelina anna anne anthony antoine antonio ashley audrey barbara "
+    "ben benedict benjamin bernard brad brian bruce carlos catherine charles charlie "
+    "charlotte chris christian christina christine christopher claire clint colin daniel "
+    "david denis denise dennis denzel diane diego dominic donald dustin edward elena elizabeth "
+    "emily emma eric erik francis francisco françois franz frederic gary george gérard "
+    "gregory guillermo hans harrison heath helen helena henry hugh isabelle jack jacques jake "
+    "james jane jason jean jeff jeffrey jennifer jessica jim joaquin joel johann john johnny "
+    "jonathan jordan jorge josé joseph juan judith julia julian julie julien jürgen karl kate "
+    "katharina keanu kevin klaus kristen laura leonardo lisa luc lucas luis manuel marco "
+    "margaret maria marie marion martin mary matt matthew matthias meryl michael michel "
+    "michelle mike monica natalie nicolas nicole nolan oliver olivier pablo patrick paul "
+    "pedro penelope peter philip philippe quentin rachel ralph richard ridley robert "
+    "roberto ryan sam samuel sandra sarah scarlett scott sean sebastian sergio simon "
+    "sofia sophie stanley stefan steven susan thomas tim timothy tom tommy uma victor "
+    "vincent walter werner william wolfgang"
+)
+
+# Surnames of people small models attribute films, music and books to ("a Nolan film"),
+# whatever their case: a backstop for the claim words, never the only defence.
+KNOWN_PEOPLE: frozenset[str] = _words(
+    "nolan spielberg scorsese tarantino kubrick hitchcock coppola lucas cameron fincher "
+    "villeneuve lynch burton jackson ridley zemeckis eastwood wachowski wachowskis kurosawa "
+    "miyazaki almodóvar bergman fellini godard truffaut anderson coen coens tarkovsky herzog "
+    "haneke polanski gilliam verhoeven carpenter cronenberg raimi bigelow gerwig peele "
+    "deniro niro pacino brando hanks dicaprio depp pitt cruise streep nicholson washington "
+    "freeman hopkins foster portman johansson lawrence damon affleck clooney willis "
+    "schwarzenegger stallone keaton chaplin hepburn monroe kidman blanchett bale ledger "
+    "zimmer williams morricone tolkien rowling austen dickens orwell "
+    "beatles radiohead madonna beyoncé"
+)
+
+# Genre words, by genre, in all supported languages: a genre the task's catalog genres (or a
+# one-word tag) do not have is a wrong claim ("another Horror film" of a Crime drama).
+GENRES: dict[str, frozenset[str]] = {
+    name: _words(words)
+    for name, words in {
+        "horror": "horror horrors horrorfilm horrorfilme slasher épouvante horreur terror",
+        "comedy": "comedy comedies comedic komödie komödien comédie comédies comedia comedias "
+        "sitcom",
+        "drama": "drama dramas dramen drame drames",
+        "crime": "crime crimes krimi krimis policier",
+        "thriller": "thriller thrillers",
+        "action": "action actionfilm acción",
+        "adventure": "adventure adventures abenteuer aventure aventures aventura aventuras",
+        "romance": "romance romances romantic romantik romantisch romantische romantique "
+        "romántica romántico",
+        "sci-fi": "sci scifi",
+        "fantasy": "fantasy fantasía",
+        "animation": "animation animated animationsfilm zeichentrick animada animado cartoon "
+        "cartoons anime",
+        "musical": "musical musicals musicale",
+        "documentary": "documentary documentaries doku dokumentarfilm documentaire documental",
+        "war": "war kriegsfilm guerre guerra",
+        "western": "western westerns",
+        "mystery": "mystery mysteries mystère misterio whodunit",
+        "noir": "noir",
+        "rock": "rock",
+        "pop": "pop",
+        "jazz": "jazz",
+        "blues": "blues",
+        "metal": "metal",
+        "punk": "punk",
+        "hip-hop": "hip hop rap",
+        "electronic": "electronic techno",
+        "reggae": "reggae",
+        "biography": "biography biographie biografía memoir",
+    }.items()
+}
+GENRE_OF_WORD: dict[str, str] = {word: name for name, words in GENRES.items() for word in words}
+# Words that say both items have what follows ("both are comedies", "share", "gemeinsam").
+BOTH: frozenset[str] = _words(
+    "both share shares shared common beide beiden gemeinsam teilen teilt deux commun partagent "
+    "ambos ambas comparten común"
+)
+
+# Genres said in two words, one of which alone would be another genre.
+GENRE_OF_PAIR: dict[tuple[str, str], str] = {
+    ("comedie", "musicale"): "musical",
+    ("science", "fiction"): "sci-fi",
+    ("ciencia", "ficcion"): "sci-fi",
+    ("film", "noir"): "noir",
+    ("dessin", "anime"): "animation",
+    ("sci", "fi"): "sci-fi",
+}
+# German compounds start or end with a genre: "Krimidrama", "Animationsabenteuer".
+_GENRE_HEAD = re.compile("^(?:" + "|".join(w for w in GENRE_OF_WORD if len(w) >= 4) + ")")
+_GENRE_TAIL = re.compile("(?:" + "|".join(w for w in GENRE_OF_WORD if len(w) >= 4) + ")$")
+_GERMAN_STEMS = {
+    "krieg": "war",
+    "krimi": "crime",
+    "abenteuer": "adventure",
+    "animations": "animation",
+}
+_GERMAN_HEAD = re.compile("^(?:" + "|".join(_GERMAN_STEMS) + ")")
+
+
+def genres_of(words: list[str], compounds: bool = False) -> set[str]:
+    """The genres folded `words` name; with `compounds`, also the ends of German compounds."""
+    found: set[str] = set()
+    skip = False
+    for index, word in enumerate(words):
+        if skip:
+            skip = False
+            continue
+        pair = GENRE_OF_PAIR.get((word, words[index + 1])) if index + 1 < len(words) else None
+        if pair is not None:
+            found.add(pair)
+            skip = True
+        elif word in GENRE_OF_WORD:
+            found.add(GENRE_OF_WORD[word])
+        elif compounds and len(word) > 6:
+            for pattern in (_GENRE_HEAD, _GENRE_TAIL):
+                if match := pattern.search(word):
+                    found.add(GENRE_OF_WORD[match.group()])
+            if match := _GERMAN_HEAD.search(word):
+                found.add(_GERMAN_STEMS[match.group()])
+    return found
