@@ -6,6 +6,12 @@ Rejection is the positive class: precision is the share of rejections that hit a
 recall the share of bad explanations rejected. The figures go to benchmarks/results so that a run
 documents where the rule-based verifier stands; the tests hold it to 0 bad accepted and at most
 5% of good rejected.
+
+The verifier was tuned on that corpus, so its score there overstates how well it catches new
+attacks. A held-out corpus (tests/data/verifier_holdout.yaml), written later by someone who had
+read neither the verifier's code nor the first corpus's bad cases, gives the honest measure: it
+is held to floors the verifier meets today (see `test_holdout_stays_above_its_floors`), not to
+perfection, and it must never be used to tune the verifier.
 """
 
 from __future__ import annotations
@@ -28,12 +34,19 @@ from serve.explain.vocabulary import Vocabulary
 
 CORPUS = Path(__file__).parent / "data" / "verifier_corpus.yaml"
 REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus.json"
+HOLDOUT = Path(__file__).parent / "data" / "verifier_holdout.yaml"
+HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout.json"
 MUSIC_CONFIG = PROJECT_ROOT / "data" / "configs" / "synthetic-music.yaml"
 MUSIC_DATA = PROJECT_ROOT / "data" / "synthetic-music"
 MOVIELENS = "movielens"
 
 LABELS = ("good", "bad")
 MIN_CASES_PER_LABEL = 60
+MIN_HOLDOUT_CASES_PER_LABEL = 50
+# Floors the verifier met on the held-out corpus when it was written, less a small margin: a
+# regression fails, an improvement raises them.
+HOLDOUT_MIN_RECALL = 0.70
+HOLDOUT_MIN_PRECISION = 0.95
 MAX_GOOD_REJECTED = 0.05
 # The bypasses issue 10 lists, by the category the corpus files them under.
 ISSUE_BYPASSES = frozenset(
@@ -104,9 +117,18 @@ def catalogs(items, default_config) -> dict[str, Catalog]:
     }
 
 
+def load_corpus(path: Path) -> list[dict]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def corpus() -> list[dict]:
-    return yaml.safe_load(CORPUS.read_text(encoding="utf-8"))
+    return load_corpus(CORPUS)
+
+
+@pytest.fixture(scope="module")
+def holdout() -> list[dict]:
+    return load_corpus(HOLDOUT)
 
 
 def _fact(raw: dict) -> Fact:
@@ -141,6 +163,17 @@ def case_task(case: dict, vocabulary: Vocabulary) -> ExplainTask:
 
 @pytest.fixture(scope="module")
 def outcomes(corpus, catalogs) -> list[Outcome]:
+    return verify(corpus, catalogs, CORPUS, REPORT)
+
+
+@pytest.fixture(scope="module")
+def holdout_outcomes(holdout, catalogs) -> list[Outcome]:
+    return verify(holdout, catalogs, HOLDOUT, HOLDOUT_REPORT)
+
+
+def verify(
+    corpus: list[dict], catalogs: dict[str, Catalog], source: Path, destination: Path
+) -> list[Outcome]:
     """Every case through the production verifier; the report is written whatever the asserts."""
     max_chars = load_settings().explain.max_chars
     verifiers = {}
@@ -155,8 +188,8 @@ def outcomes(corpus, catalogs) -> list[Outcome]:
         raw = json.dumps({"explanation": case["text"]}, ensure_ascii=False)
         verdict = verifiers[name, vocabulary].check(raw, case_task(case, vocabulary))
         results.append(Outcome(case, verdict.ok, None if verdict.ok else verdict.reason))
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(report(results), indent=2, ensure_ascii=False) + "\n")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.write_text(json.dumps(report(results, source), indent=2, ensure_ascii=False) + "\n")
     return results
 
 
@@ -164,7 +197,7 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def report(results: list[Outcome]) -> dict:
+def report(results: list[Outcome], source: Path = CORPUS) -> dict:
     """Precision and recall of rejection, overall, per category and per language."""
     rejected_bad = sum(not o.ok for o in results if o.case["label"] == "bad")
     rejected_good = sum(not o.ok for o in results if o.case["label"] == "good")
@@ -184,7 +217,7 @@ def report(results: list[Outcome]) -> dict:
     for row in by_category.values():
         row["rejection_rate"] = _ratio(row["rejected"], row["cases"])
     return {
-        "corpus": str(CORPUS.relative_to(PROJECT_ROOT)),
+        "corpus": str(source.relative_to(PROJECT_ROOT)),
         "cases": {"good": good, "bad": bad},
         "rejection": {
             "precision": _ratio(rejected_bad, rejected_bad + rejected_good),
@@ -194,7 +227,12 @@ def report(results: list[Outcome]) -> dict:
             "good_rejected_rate": _ratio(rejected_good, good),
         },
         "bad_accepted": [
-            {"id": o.case["id"], "category": o.case["category"], "text": o.case["text"]}
+            {
+                "id": o.case["id"],
+                "category": o.case["category"],
+                "text": o.case["text"],
+                "why": o.case.get("why"),
+            }
             for o in results
             if o.wrong and o.case["label"] == "bad"
         ],
@@ -209,9 +247,11 @@ def report(results: list[Outcome]) -> dict:
     }
 
 
-def test_corpus_is_well_formed(corpus, catalogs):
+@pytest.mark.parametrize("name", ["corpus", "holdout"])
+def test_corpus_is_well_formed(name, catalogs, request):
     """Ids unique, fields valid, and every fact is the catalog's row, so the catalog checks and
     the shared labels mean what they would mean in production."""
+    corpus = request.getfixturevalue(name)
     ids = Counter(case["id"] for case in corpus)
     assert not [i for i, n in ids.items() if n > 1], "duplicate ids"
     max_chars = load_settings().explain.max_chars
@@ -256,10 +296,19 @@ def test_corpus_is_well_formed(corpus, catalogs):
 
 def test_corpus_covers_the_issue(corpus):
     """Enough cases of each label, in every language, on two catalogs, and every listed bypass."""
-    labels = Counter(case["label"] for case in corpus)
-    assert all(labels[label] >= MIN_CASES_PER_LABEL for label in LABELS), labels
+    assert_covers(corpus, MIN_CASES_PER_LABEL)
     bad_categories = {case["category"] for case in corpus if case["label"] == "bad"}
     assert not ISSUE_BYPASSES - bad_categories, sorted(ISSUE_BYPASSES - bad_categories)
+
+
+def test_holdout_covers_languages_and_catalogs(holdout):
+    assert_covers(holdout, MIN_HOLDOUT_CASES_PER_LABEL)
+
+
+def assert_covers(corpus: list[dict], min_per_label: int) -> None:
+    """Enough cases of each label, in every language, on two catalogs."""
+    labels = Counter(case["label"] for case in corpus)
+    assert all(labels[label] >= min_per_label for label in LABELS), labels
     covered = {(case["label"], case["language"]) for case in corpus}
     assert covered >= {(label, language) for label in LABELS for language in LANGUAGES}
     non_movie = {case["label"] for case in corpus if case.get("catalog", MOVIELENS) != MOVIELENS}
@@ -287,3 +336,18 @@ def test_few_good_explanations_are_rejected(outcomes):
             f"(at most {MAX_GOOD_REJECTED:.0%}):\n"
             + "\n".join(f"  {o.case['id']} ({o.case['category']}): {o.reason}" for o in rejected)
         )
+
+
+def test_holdout_stays_above_its_floors(holdout_outcomes):
+    """The honest measure. When the held-out corpus was written (97 bad, 71 good) the verifier
+    rejected 70 bad and 2 good: recall 0.72, precision 0.97, 2.8% of good rejected. The floors
+    sit just below: three bad cases fewer caught, or two good ones more rejected, fail. What gets
+    through is listed in benchmarks/results/verifier_holdout.json."""
+    rejection = report(holdout_outcomes, HOLDOUT)["rejection"]
+    misses = "\n".join(
+        f"  {o.case['id']} ({o.case['category']}): {o.reason or repr(o.case['text'])}"
+        for o in holdout_outcomes
+        if o.wrong
+    )
+    assert rejection["recall"] >= HOLDOUT_MIN_RECALL, f"{rejection}\n{misses}"
+    assert rejection["precision"] >= HOLDOUT_MIN_PRECISION, f"{rejection}\n{misses}"
