@@ -28,7 +28,8 @@ MODEL_STAMP := $(VENV)/.model-$(MODEL)
 MODEL_ENV = RECSPLAIN_LLM__MODEL_SOURCE="$${RECSPLAIN_LLM__MODEL_SOURCE:-$$($(BIN)/recsplain \
 	prepare-model --source $(MODEL) --print-folder)}"
 
-.PHONY: setup model serve precompute test lint evaluate bench-retrieval bench bench-smoke clean
+.PHONY: setup model serve precompute test lint evaluate bench-retrieval bench bench-smoke \
+	soak faults clean
 
 setup: $(INSTALLED)
 
@@ -60,7 +61,12 @@ model: $(MODEL_STAMP)
 # precomputed by `make precompute` are loaded at start when they exist.
 serve: model
 	$(ARTIFACTS_READY) || $(BUILD)
-	$(MODEL_ENV) RECSPLAIN_ARTIFACTS=$(ARTIFACTS) env $(CACHE_ENV) $(BIN)/recsplain serve
+	$(MODEL_ENV) $(LOCAL_AUTH) RECSPLAIN_ARTIFACTS=$(ARTIFACTS) env $(CACHE_ENV) $(BIN)/recsplain serve
+
+# With no API key (RECSPLAIN_API_KEY or RECSPLAIN_API_KEY_FILE), `make serve` runs the API open on
+# 127.0.0.1 on purpose (auth "none", logged at start); an explicit RECSPLAIN_API__AUTH wins.
+LOCAL_AUTH = RECSPLAIN_API__AUTH="$${RECSPLAIN_API__AUTH:-$$(test -n \
+	"$$RECSPLAIN_API_KEY$$RECSPLAIN_API_KEY_FILE" && echo bearer || echo none)}"
 
 # Explain every stored user's top-3 once, offline, so `make serve` starts with a warm cache.
 PRECOMPUTED := $(ARTIFACTS)-explanations.jsonl
@@ -91,6 +97,20 @@ bench: model
 bench-smoke: model
 	$(ARTIFACTS_READY) || $(BUILD)
 	$(MODEL_ENV) $(BIN)/python -m benchmarks.run --smoke
+
+# 10 minutes at ~80% of the measured capacity of a mixed load (recommend-only and explained,
+# streamed and not): lost/5xx requests, p99 per kind, RSS of every replica; writes
+# benchmarks/results/soak.json and soak.png, fails when a check fails. SOAK_S sets the length.
+SOAK_S ?= 600
+soak: model
+	$(ARTIFACTS_READY) || $(BUILD)
+	$(MODEL_ENV) $(BIN)/python -m benchmarks.soak --duration $(SOAK_S)
+
+# SIGKILL the Retriever replica, then the vLLM engine, under load; error rates and recovery
+# times in benchmarks/results/faults.json, fails above 1% errors or on any 5xx.
+faults: model
+	$(ARTIFACTS_READY) || $(BUILD)
+	$(MODEL_ENV) $(BIN)/python -m benchmarks.faults
 
 clean:
 	rm -rf $(VENV) artifacts

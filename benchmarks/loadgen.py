@@ -37,6 +37,7 @@ class Sample:
     explanations: Counter = field(default_factory=Counter)  # by source
     reasons: Counter = field(default_factory=Counter)  # template explanations, by reason
     cached: int = 0  # explanations served from the cache
+    sent_at: float = 0.0  # time.perf_counter() when it was sent, to place it on a timeline
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -129,12 +130,12 @@ async def send(client: httpx.AsyncClient, body: dict, count_tokens: CountTokens 
     try:
         if not body.get("stream"):
             response = await client.post("/v1/recommendations", json=body)
-            sample = Sample(response.status_code, time.perf_counter() - start)
+            sample = Sample(response.status_code, time.perf_counter() - start, sent_at=start)
             if response.status_code == 200:
                 for item in response.json().get("items", []):
                     count_explanation(sample, item.get("explanation"), count_tokens)
             return sample
-        sample = Sample(0, 0.0)
+        sample = Sample(0, 0.0, sent_at=start)
         async with client.stream("POST", "/v1/recommendations", json=body) as response:
             sample.status = response.status_code
             lines: list[str] = []
@@ -147,7 +148,7 @@ async def send(client: httpx.AsyncClient, body: dict, count_tokens: CountTokens 
         sample.e2e_s = time.perf_counter() - start
         return sample
     except httpx.HTTPError:
-        return Sample(599, time.perf_counter() - start)
+        return Sample(599, time.perf_counter() - start, sent_at=start)
 
 
 def _on_events(
@@ -226,8 +227,10 @@ async def run_rate(
     seed: int = 0,
     count_tokens: CountTokens | None = None,
     headers: dict | None = None,
+    stop: asyncio.Event | None = None,
 ) -> LoadResult:
-    """Open-loop arrivals: gaps ~ Gamma(shape=burstiness, mean=1/rate)."""
+    """Open-loop arrivals: gaps ~ Gamma(shape=burstiness, mean=1/rate). Setting `stop` ends
+    the arrivals early (what was sent is still awaited and counted)."""
     rng = random.Random(seed)
     async with httpx.AsyncClient(base_url=url, timeout=600, headers=headers) as client:
         for body in bodies[:warmup]:
@@ -235,7 +238,7 @@ async def run_rate(
         tasks = []
         start = time.perf_counter()
         for index in range(max_requests):
-            if time.perf_counter() - start >= duration_s:
+            if time.perf_counter() - start >= duration_s or (stop and stop.is_set()):
                 break
             tasks.append(
                 asyncio.create_task(

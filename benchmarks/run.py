@@ -147,6 +147,11 @@ def population() -> tuple[list[str], list[list[str]]]:
     from serve.config import load_settings
 
     recommender, _ = load_recommender(load_settings().artifacts_path())
+    return population_of(recommender)
+
+
+def population_of(recommender) -> tuple[list[str], list[list[str]]]:
+    """`population` of an already loaded recommender (the tests' session build)."""
     users = list(recommender.histories)
     histories = [
         [recommender.item_ids[i] for i in recommender.histories[u].items[-5:]] for u in users[:100]

@@ -3,13 +3,20 @@
 Layout: `index.faiss`, `items.parquet`, `embeddings.npz` (cf, content, popularity),
 `interactions.parquet` (stored users' histories) and `manifest.json` (format version, data hash,
 parameters, library versions, created_at, evaluation metrics, and a checksum per file).
+
+A build is either written to a fixed directory (`write_artifacts`, swapped in atomically) or, for
+roll-outs, as a new immutable version `ROOT/<UTC time>-<data_hash[:8]>` (`write_version`) that
+never replaces an existing one. Its files are made read-only: a build is never edited in place.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 import uuid
@@ -35,6 +42,8 @@ INDEX, ITEMS, EMBEDDINGS, INTERACTIONS, MANIFEST = (
     "interactions.parquet",
     "manifest.json",
 )
+DATA_FILES = (INDEX, ITEMS, EMBEDDINGS, INTERACTIONS)
+READ_ONLY = 0o444
 TRACKED_LIBRARIES = (
     "recsplain",
     "faiss-cpu",
@@ -68,13 +77,53 @@ def _sha256(path: Path) -> str:
 
 
 def write_artifacts(recommender: Recommender, out: Path, **manifest_fields) -> dict:
-    """Write everything into a temporary sibling directory, then rename it into place.
+    """Write everything into a temporary sibling directory, then swap it into place atomically.
 
     A failure at any point leaves `out` as it was (absent, or the previous build).
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    staging, manifest = _stage(recommender, out.parent, out.name, manifest_fields)
+    try:
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    log.info("wrote artifacts to %s", out)
+    return manifest
+
+
+def version_name(created_at: datetime, data_hash: str) -> str:
+    """`20261130T020231Z-1a2b3c4d`: sorts by time, and says which data it was built from."""
+    return f"{created_at.astimezone(UTC):%Y%m%dT%H%M%SZ}-{data_hash[:8]}"
+
+
+def write_version(recommender: Recommender, root: Path, **manifest_fields) -> tuple[Path, dict]:
+    """Write a new immutable version under `root` and return its path; older versions stay.
+
+    The rename into place refuses an existing non-empty directory, so a version is never
+    overwritten, even by a concurrent build of the same data in the same second.
+    """
+    root = Path(root)
+    staging, manifest = _stage(recommender, root, "version", manifest_fields)
+    created_at = datetime.fromisoformat(manifest["created_at"])
+    target = root / version_name(created_at, str(manifest.get("data_hash", "nodata")))
+    try:
+        staging.rename(target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
+            raise ArtifactError(f"{target} already exists; versions are never overwritten") from exc
+        raise
+    log.info("wrote artifact version %s", target)
+    return target, manifest
+
+
+def _stage(
+    recommender: Recommender, parent: Path, name: str, manifest_fields: dict
+) -> tuple[Path, dict]:
+    """A complete, read-only build in a hidden temporary directory of `parent`."""
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent))
     staging.chmod(0o755)  # mkdtemp gives 0700: a server running as another user could not read
     try:
         recommender.index.save(staging / INDEX)
@@ -96,55 +145,89 @@ def write_artifacts(recommender: Recommender, out: Path, **manifest_fields) -> d
                 "dimension": recommender.index.dim,
             },
             **manifest_fields,
-            "files": {
-                name: _sha256(staging / name) for name in (INDEX, ITEMS, EMBEDDINGS, INTERACTIONS)
-            },
+            "files": {name: _sha256(staging / name) for name in DATA_FILES},
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        _swap_into_place(staging, out)
+        for file in staging.iterdir():
+            file.chmod(READ_ONLY)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    log.info("wrote artifacts to %s", out)
-    return manifest
+    return staging, manifest
 
 
 def _swap_into_place(staging: Path, out: Path) -> None:
+    """`out` always names a complete build: exchanged in one step where the OS can."""
     if not out.exists():
         staging.rename(out)
         return
+    if _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # now the previous build
+        return
     retired = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-    out.rename(retired)
+    out.rename(retired)  # elsewhere there is a moment without `out`
     staging.rename(out)
     shutil.rmtree(retired, ignore_errors=True)
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2); False where that is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_cwd = -100
+    done = renameat2(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), _RENAME_EXCHANGE)
+    return done == 0
+
+
 def read_manifest(path: Path) -> dict:
+    """The manifest of a complete, unchanged build; else an ArtifactError saying what is wrong."""
     path = Path(path)
     manifest_path = path / MANIFEST
+    if not path.is_dir():
+        raise ArtifactError(f"{path}: not an artifact directory")
     if not manifest_path.is_file():
         raise ArtifactError(f"{path}: no {MANIFEST}; build one with `recsplain build`")
     try:
         manifest = json.loads(manifest_path.read_text())
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # truncated, not JSON or not UTF-8
         raise ArtifactError(f"{manifest_path}: not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"{manifest_path}: not a manifest (a JSON object)")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ArtifactError(
             f"{manifest_path}: format_version {manifest.get('format_version')!r}, this recsplain "
             f"reads {FORMAT_VERSION}; rebuild with `recsplain build`"
         )
-    for name, expected in manifest.get("files", {}).items():
+    checksums = manifest.get("files")
+    if not isinstance(checksums, dict) or set(checksums) != set(DATA_FILES):
+        raise ArtifactError(f"{manifest_path}: its files should list {', '.join(DATA_FILES)}")
+    if not isinstance(manifest.get("data_hash"), str) or not manifest["data_hash"]:
+        raise ArtifactError(f"{manifest_path}: no data_hash")
+    for name, expected in checksums.items():
         file = path / name
         if not file.is_file():
             raise ArtifactError(f"{path}: {name} is missing")
         if _sha256(file) != expected:
-            raise ArtifactError(f"{file}: checksum differs from {MANIFEST}; the file was changed")
+            raise ArtifactError(
+                f"{file}: checksum differs from {MANIFEST}; the file was changed or truncated"
+            )
     installed_versions = library_versions()
     for name, built_with in manifest.get("versions", {}).items():
         installed = installed_versions.get(name)
         if installed != built_with:
             log.warning("%s was built with %s %s, running %s", path, name, built_with, installed)
     return manifest
+
+
+def read_items(path: Path) -> pl.DataFrame:
+    """The catalog table of a build (ids, titles, genres, tags), without the index."""
+    return pl.read_parquet(Path(path) / ITEMS)
 
 
 def load_recommender(path: Path, expected_data_hash: str | None = None) -> tuple[Recommender, dict]:
@@ -156,7 +239,7 @@ def load_recommender(path: Path, expected_data_hash: str | None = None) -> tuple
             f"{path}: built from data {manifest.get('data_hash')}, expected {expected_data_hash}"
         )
     config = RetrievalConfig.model_validate(manifest["config"])
-    items = pl.read_parquet(path / ITEMS)
+    items = read_items(path)
     with np.load(path / EMBEDDINGS) as stored:
         space = ItemSpace(
             cf=stored["cf"], content=stored["content"], popularity=stored["popularity"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from retrieval.artifacts import write_artifacts
+from retrieval.artifacts import write_artifacts, write_version
 from retrieval.config import RetrievalConfig
 from retrieval.content import embed_texts, item_texts
 from retrieval.data import load_dataset
@@ -34,12 +34,21 @@ STEPS = (
 )
 
 
-def build(config: RetrievalConfig, out: Path, progress: bool = True) -> dict:
-    """Build artifacts for `config` into `out` and return the manifest.
+def build(
+    config: RetrievalConfig,
+    out: Path | None = None,
+    progress: bool = True,
+    *,
+    into: Path | None = None,
+) -> dict:
+    """Build artifacts for `config` into `out`, or as a new version under `into`; return the
+    manifest, with `path` (where it was written) added.
 
     The manifest's `timings` gives the seconds of each step, to see where a build's time goes;
     the written file has every step's but its own writing, which the returned dict adds.
     """
+    if (out is None) == (into is None):
+        raise ValueError("give exactly one of out and into")
     timings: dict[str, float] = {}
     with tqdm(total=len(STEPS), desc="build", unit="step", disable=not progress) as bar:
         started = time.perf_counter()
@@ -70,9 +79,7 @@ def build(config: RetrievalConfig, out: Path, progress: bool = True) -> dict:
         step(4)
         recommender = Recommender.fit(interactions, dataset.items, content, config)
         step(5)
-        manifest = write_artifacts(
-            recommender,
-            out,
+        fields = dict(
             data_hash=dataset.data_hash,
             data_files=dataset.files,
             data_warnings=dataset.warnings,
@@ -81,7 +88,11 @@ def build(config: RetrievalConfig, out: Path, progress: bool = True) -> dict:
             metrics={"protocol": f"holdout of the served model: {split.description}", **metrics},
             timings=timings,
         )
+        if into is not None:
+            out, manifest = write_version(recommender, into, **fields)
+        else:
+            manifest = write_artifacts(recommender, out, **fields)
         timings[STEPS[-1]] = round(time.perf_counter() - started, 3)
         bar.update()
     log.info("build took %.1f s: %s", sum(timings.values()), timings)
-    return {**manifest, "timings": timings}
+    return {**manifest, "timings": timings, "path": str(out)}

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import re
 from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.explain.explanation import TemplateReason
 from serve.explain.languages import LANGUAGES
+
+log = logging.getLogger(__name__)
 
 Language = Literal[tuple(LANGUAGES)]  # type: ignore[valid-type]
 
@@ -108,33 +114,109 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: an error may echo any input, lone surrogates included,
+    which UTF-8 cannot encode."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode()
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None):
+    return _AsciiJSONResponse(error_body(code, message), status, headers=headers)
+
+
+class _StrictJSONRequest(Request):
+    """Python's json reads `NaN` and `Infinity`, which JSON has not, and raises RecursionError on
+    deep nesting, which FastAPI answers with a bare 400; both become JSON decode errors (422)."""
+
+    async def json(self):
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = json.loads(body, parse_constant=_no_constant)
+            except json.JSONDecodeError:
+                raise
+            except RecursionError:
+                raise json.JSONDecodeError("nested too deeply", "", 0) from None
+            except ValueError as exc:  # NaN/Infinity, or bytes that are not UTF-8
+                raise json.JSONDecodeError(str(exc), "", 0) from None
+            if _SURROGATE_ESCAPE.search(body) and not _is_unicode(self._json):
+                raise json.JSONDecodeError("a lone surrogate escape is not Unicode text", "", 0)
+        return self._json
+
+
+# `\ud800`-`\udfff` escapes: in pairs they spell an emoji; alone, text no UTF-8 can carry.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _is_unicode(parsed) -> bool:
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+class StrictJSONRoute(APIRoute):
+    """Routes whose JSON bodies are parsed by `_StrictJSONRequest`."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def strict(request: Request):
+            return await handler(_StrictJSONRequest(request.scope, request.receive))
+
+        return strict
+
+
 def _field(location: tuple) -> str:
     parts = [str(part) for part in location if part != "body"]
     return ".".join(parts) or "body"
 
 
+def _problem(error: dict) -> str:
+    if error["type"] == "json_invalid":
+        reason = error.get("ctx", {}).get("error")
+        return f"body: not valid JSON ({reason})" if reason else "body: not valid JSON"
+    return f"{_field(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
+
+
+HTTP_CODES = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    415: "unsupported_media_type",
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error is JSON; validation errors name the field; nothing leaks a stack trace."""
+    """Every error is JSON; validation errors name the field; nothing leaks a stack trace.
+    Routes added to `app` afterwards parse JSON strictly."""
+    app.router.route_class = StrictJSONRoute
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
-        return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        problems = "; ".join(
-            "body: not valid JSON"
-            if error["type"] == "json_invalid"
-            else f"{_field(error['loc'])}: {error['msg'].removeprefix('Value error, ')}"
-            for error in exc.errors()
-        )
-        return JSONResponse(error_body("invalid_request", problems), 422)
+        problems = "; ".join(_problem(error) for error in exc.errors())
+        return error_response(422, "invalid_request", problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code)
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        message = str(exc.detail)
+        if exc.status_code == 400:
+            message = f"body: {message}"
+        return error_response(exc.status_code, code, message, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        return JSONResponse(error_body("internal", "internal error; see the server log"), 500)
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "internal error; see the server log")

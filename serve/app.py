@@ -20,9 +20,17 @@ from ray.serve.llm.ingress import make_fastapi_ingress
 from serve.config import APP_NAME, RecsplainSettings
 from serve.ingress import ENDPOINTS, RecsplainIngress, app
 from serve.llm_server import RecsplainLLMServer
+from serve.middleware import API_KEY_ENV, api_key_for, read_key
 from serve.retriever import Retriever
+from serve.rollout import ArtifactRegistry
 
 log = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+AUTH_ENV = "RECSPLAIN_API__AUTH"
+# Every node's proxy needs this in its environment (on Kubernetes: every pod of the RayCluster).
+PROXY_CALLBACK_ENV = "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"
+PROXY_CALLBACK = "serve.proxy:middlewares"
 
 
 def llm_config(settings: RecsplainSettings) -> LLMConfig:
@@ -60,6 +68,13 @@ def build_app(args: dict):
             "cpu_reserved_cores": settings.llm.cpu_reserved_cores,
         },
     )
+    rollout = settings.rollout.model_dump(mode="json")
+    # The one source of truth for the serving build: one replica, no CPU of its own.
+    registry = (
+        serve.deployment(ArtifactRegistry)
+        .options(name="ArtifactRegistry", num_replicas=1, ray_actor_options={"num_cpus": 0})
+        .bind(str(settings.artifacts_path()), rollout)
+    )
     retriever_settings = settings.deployments.retriever
     retriever = (
         serve.deployment(Retriever)
@@ -68,6 +83,8 @@ def build_app(args: dict):
             str(settings.artifacts_path()),
             retriever_settings.max_batch_size,
             retriever_settings.batch_wait_timeout_s,
+            registry,
+            rollout,
         )
     )
     ingress = make_fastapi_ingress(RecsplainIngress, endpoint_map=ENDPOINTS, app=app)
@@ -78,17 +95,32 @@ def build_app(args: dict):
             llm_deployments={settings.llm.model_id: llm},
             model_cards={settings.llm.model_id: to_model_metadata(settings.llm.model_id, config)},
             retriever=retriever,
+            registry=registry,
             settings=settings.model_dump(mode="json"),
         )
     )
 
 
+def choose_local_auth(host: str) -> None:
+    """On a loopback host with no API key and no explicit `RECSPLAIN_API__AUTH`, the API runs
+    open (auth "none", logged at start); anywhere else the default, "bearer", needs a key."""
+    if host in LOOPBACK_HOSTS and read_key(API_KEY_ENV) is None:
+        os.environ.setdefault(AUTH_ENV, "none")
+
+
 def start_local(
     args: dict, host: str, port: int, timeout_s: float = 600, replica_logs: bool = True
 ) -> str:
-    """Start Ray and the app in this process; return the base URL once /healthz says ok."""
+    """Start Ray and the app in this process; return the base URL once /healthz says ok.
+
+    A missing API key stops the start here (see `choose_local_auth`), not in a replica.
+    """
     import ray
 
+    choose_local_auth(host)
+    api_key_for(RecsplainSettings(**args).api.auth)
+    # Ray's HTTP proxy actor inherits this from the environment of `ray.init`.
+    os.environ[PROXY_CALLBACK_ENV] = PROXY_CALLBACK
     # More logical CPUs than cores, or the LLM's placement group starves the other deployments.
     ray.init(
         num_cpus=max(8, 4 * (os.cpu_count() or 1)),

@@ -63,23 +63,87 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def build(
-    out: Annotated[Path, typer.Option(help="artifact directory to write")] = DEFAULT_ARTIFACTS,
+    out: Annotated[
+        Path | None, typer.Option(help=f"artifact directory to write (default {DEFAULT_ARTIFACTS})")
+    ] = None,
+    into: Annotated[
+        Path | None,
+        typer.Option(
+            help="write a new immutable version ROOT/<UTC time>-<data hash> instead, and print its "
+            "path (for `recsplain rollout`)"
+        ),
+    ] = None,
     data: DataOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Train the retriever on DATA and write an artifact directory."""
+    from retrieval.artifacts import ArtifactError
     from retrieval.build import build as run_build
     from retrieval.data import DataError
     from retrieval.split import SplitError
 
+    if out is not None and into is not None:
+        raise _fail("give --out or --into, not both")
+    target = {"into": into} if into is not None else {"out": out or DEFAULT_ARTIFACTS}
     try:
-        manifest = run_build(load_config(config, data), out)
-    except (DataError, SplitError) as exc:
+        manifest = run_build(load_config(config, data), **target)
+    except (DataError, SplitError, ArtifactError) as exc:
         raise _fail(str(exc)) from None
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest["metrics"].items() if k != "protocol")
-    console.print(
-        f"[green]built[/] {out}  ({manifest['counts']['items']} items; holdout {metrics})"
+    Console(stderr=True).print(
+        f"[green]built[/] {manifest['path']}  ({manifest['counts']['items']} items; "
+        f"holdout {metrics})"
     )
+    if into is not None:
+        print(manifest["path"])  # alone on stdout: `VERSION=$(recsplain build --into ...)`
+
+
+@app.command()
+def rollout(
+    url: Annotated[str, typer.Option(help="the service, e.g. http://127.0.0.1:8000")],
+    artifacts: Annotated[
+        str | None,
+        typer.Option(
+            help="build to roll out (a path on the serving nodes); omit to show the state"
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the answer")] = 600,
+) -> None:
+    """Roll every replica to another build (POST /admin/rollout), with RECSPLAIN_ADMIN_KEY."""
+    import httpx
+
+    from serve.middleware import ADMIN_KEY_ENV, read_key
+
+    key = read_key(ADMIN_KEY_ENV)
+    if key is None:
+        raise _fail(f"set {ADMIN_KEY_ENV} to the service's admin key")
+    endpoint = f"{url.rstrip('/')}/admin/rollout"
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        if artifacts is None:
+            response = httpx.get(endpoint, headers=headers, timeout=30)
+        else:
+            response = httpx.post(
+                endpoint, json={"artifacts": artifacts}, headers=headers, timeout=timeout
+            )
+    except httpx.HTTPError as exc:
+        raise _fail(f"{endpoint}: {type(exc).__name__}: {exc}") from None
+    body = response.json() if "json" in response.headers.get("content-type", "") else {}
+    state = body.get("rollout", body)
+    if "current" in state:
+        current = state["current"]
+        table = Table(title=f"generation {current['generation']}: {current['path']}")
+        for column in ("replica", "role", "data_hash", "error"):
+            table.add_column(column)
+        for replica in state.get("replicas", []):
+            table.add_row(
+                replica["replica_id"], replica["role"], replica["data_hash"], replica["error"] or ""
+            )
+        console.print(table)
+    if response.status_code != 200:
+        error = body.get("error", {})
+        raise _fail(f"{response.status_code} {error.get('code', '')}: {error.get('message', '')}")
+    console.print(f"[green]serving[/] {state['current']['data_hash']} on every replica")
 
 
 @app.command()
@@ -239,6 +303,7 @@ def serve_command(
 
     from serve.app import start_local, stop_local
     from serve.config import CONFIG_FILE, RecsplainSettings, app_args, serve_config
+    from serve.middleware import AuthConfigError
 
     raw = serve_config(config or CONFIG_FILE)
     args = app_args(raw)
@@ -248,7 +313,10 @@ def serve_command(
     http = raw.get("http_options", {})
     host, port = host or http.get("host", "127.0.0.1"), port or http.get("port", 8000)
     console.print(f"starting recsplain on http://{host}:{port} (the LLM engine takes a minute)")
-    url = start_local(args, host, port)
+    try:
+        url = start_local(args, host, port)
+    except AuthConfigError as exc:
+        raise _fail(str(exc)) from None
     console.print(
         f"[green]ready[/] at {url}  (docs: {url}/docs)\ntry:\n"
         f"  curl -s {url}/v1/recommendations -H 'Content-Type: application/json' "

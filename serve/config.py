@@ -40,12 +40,24 @@ class DeploymentSettings(_Strict):
     max_ongoing_requests: int = Field(16, ge=1)
     max_queued_requests: int = Field(64, ge=-1)
     num_cpus: float = Field(0.5, ge=0)
+    # Serve replaces a replica after 3 failed checks in a row, or at the first check after its
+    # process died: a 2 s period finds a dead replica within ~2 s (a dead engine within ~6 s).
+    # The checks are cheap (a flag, no RPC), so a 10 s timeout only trips on a wedged replica,
+    # never on a busy one; Serve's defaults (10 s / 30 s) left a dead one routed to for 30 s.
+    health_check_period_s: float = Field(
+        2.0, gt=0, description="how often Serve checks each replica; a dead one is replaced"
+    )
+    health_check_timeout_s: float = Field(
+        10.0, gt=0, description="a check slower than this counts as failed"
+    )
 
     def serve_options(self) -> dict[str, Any]:
         return {
             "autoscaling_config": self.autoscaling_config.model_dump(),
             "max_ongoing_requests": self.max_ongoing_requests,
             "max_queued_requests": self.max_queued_requests,
+            "health_check_period_s": self.health_check_period_s,
+            "health_check_timeout_s": self.health_check_timeout_s,
             "ray_actor_options": {"num_cpus": self.num_cpus},
         }
 
@@ -121,6 +133,10 @@ def _json_scalar(value: Any) -> Any:
     return parsed if isinstance(parsed, bool | int | float) or parsed is None else value
 
 
+# How strict the explanation verifier is: deny-list rules only, or rules and a closed vocabulary.
+VerifierMode = Literal["rules", "closed"]
+
+
 class ExplainSettings(_Strict):
     max_tokens: int = Field(96, ge=8)
     temperature: float = Field(0.2, ge=0)
@@ -141,13 +157,52 @@ class ExplainSettings(_Strict):
     cache_file: Path | None = Field(
         None, description="precomputed explanations (`recsplain explain-batch --precompute`)"
     )
+    verifier: VerifierMode = Field(
+        "rules",
+        description="'rules': deny-list checks only; 'closed': also refuse any word that is not "
+        "in the task's facts, a function word or the explaining vocabulary (serve/explain/"
+        "grounding.py)",
+    )
 
 
 class ApiSettings(_Strict):
     max_body_bytes: int = Field(1 << 20, ge=1024)
     retry_after_s: int = Field(2, ge=1)
+    auth: Literal["bearer", "none"] = Field(
+        "bearer",
+        description="'bearer' refuses to start without RECSPLAIN_API_KEY(_FILE); 'none' serves "
+        "an open API (local use), with a warning at start",
+    )
+    health_refresh_s: float = Field(
+        5.0, gt=0, description="how often readiness (/readyz, /healthz) checks both dependencies"
+    )
     health_timeout_s: float = Field(
-        10.0, gt=0, description="how long /healthz waits for the retriever and the LLM engine"
+        10.0, gt=0, description="how long one readiness check waits for the retriever and the LLM"
+    )
+    retrieval_retries: int = Field(
+        4, ge=0, description="retries of a retrieval whose Retriever replica died under it"
+    )
+    retrieval_retry_budget_s: float = Field(
+        30.0,
+        gt=0,
+        description="how long a retrieval may wait for a live Retriever replica (a replaced one "
+        "starts in ~10 s); past it the answer is 503 with Retry-After",
+    )
+
+
+class RolloutSettings(_Strict):
+    """Roll-outs of a new artifact build to every replica without a restart (serve/rollout.py)."""
+
+    poll_s: float = Field(
+        1.0, gt=0, description="how often each replica asks the registry which build to serve"
+    )
+    timeout_s: float = Field(
+        300.0, gt=0, description="how long POST /admin/rollout waits for every replica"
+    )
+    state_file: Path | None = Field(
+        None,
+        description="where the registry keeps the serving build across its restarts; default: "
+        "`.recsplain-rollout.json` beside the configured artifacts (skipped if not writable)",
     )
 
 
@@ -163,6 +218,7 @@ class RecsplainSettings(BaseSettings):
     explain: ExplainSettings = Field(default_factory=ExplainSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     deployments: Deployments = Field(default_factory=Deployments)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
     @classmethod
     def settings_customise_sources(

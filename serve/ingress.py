@@ -11,18 +11,24 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import asdict
+from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 from ray.llm._internal.serve.core.configs.openai_api_models import OpenAIHTTPException
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 from ray.serve.llm.ingress import OpenAiIngress
 from ray.serve.llm.openai_api_models import ChatCompletionRequest, ErrorResponse
+from vllm.exceptions import VLLMClientError
 
+from retrieval.artifacts import ArtifactError, read_manifest
 from serve import metrics
 from serve.api import (
     ApiError,
@@ -30,7 +36,7 @@ from serve.api import (
     ExplanationOut,
     RecommendationRequest,
     RecommendationResponse,
-    error_body,
+    error_response,
     install_error_handlers,
 )
 from serve.config import RecsplainSettings
@@ -38,8 +44,19 @@ from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import Explanation
 from serve.explain.policy import ExplanationPolicy, grounding_verifier
-from serve.middleware import BearerToken, BodyLimit, RequestMetrics
+from serve.health import ReadinessMonitor
+from serve.middleware import (
+    ADMIN_KEY_ENV,
+    EDGE,
+    BearerToken,
+    BodyLimit,
+    RequestMetrics,
+    check_bearer,
+    read_key,
+)
+from serve.resilience import Circuit, call_with_retries
 from serve.retriever import RetrievalFailure, RetrievalRequest, RetrievalResult
+from serve.rollout import Build, BuildFollower, Catalog, RolloutRequest, roll_out
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +73,14 @@ app.add_middleware(RequestMetrics)
 
 @app.exception_handler(OpenAIHTTPException)
 async def _openai_error(request: Request, exc: OpenAIHTTPException):
-    return JSONResponse(error_body(exc.type, exc.message), exc.status_code)
+    return error_response(exc.status_code, exc.type, exc.message)
+
+
+@app.exception_handler(VLLMClientError)
+async def _vllm_client_error(request: Request, exc: VLLMClientError):
+    """vLLM's request models raise this from their validators, which FastAPI would make a 500
+    (e.g. /v1/completions without a prompt)."""
+    return error_response(422, "invalid_request", str(exc))
 
 
 ENDPOINTS = {
@@ -66,6 +90,10 @@ ENDPOINTS = {
         responses={200: {"content": {"text/event-stream": {}}}},
     ),
     "item": lambda app: app.get("/v1/items/{item_id}", response_model=CatalogItem),
+    "rollout": lambda app: app.post("/admin/rollout", include_in_schema=False),
+    "rollout_state": lambda app: app.get("/admin/rollout", include_in_schema=False),
+    "livez": lambda app: app.get("/livez"),
+    "readyz": lambda app: app.get("/readyz"),
     "healthz": lambda app: app.get("/healthz"),
     "prometheus": lambda app: app.get("/metrics"),
     "models": lambda app: app.get("/v1/models"),
@@ -99,12 +127,24 @@ FAILURES = {
 }
 
 
+KEPT_BUILDS = 3  # catalogs kept for results computed on a build being rolled away from
+
+# How a roll-out's outcome reads to the admin.
+ROLLOUT_OUTCOMES = {
+    "converged": (200, "", ""),
+    "failed": (504, "rollout_failed", "a replica could not load it: {failures}; moved back"),
+    "timeout": (504, "rollout_timeout", "replicas not all on it after {elapsed_s} s; moved back"),
+    "superseded": (409, "rollout_superseded", "another roll-out moved the registry meanwhile"),
+}
+
+
 class RecsplainIngress(OpenAiIngress):
     async def __init__(
         self,
         llm_deployments: dict[str, DeploymentHandle],
         model_cards: dict,
         retriever: DeploymentHandle,
+        registry: DeploymentHandle,
         settings: dict,
     ):
         super().__init__(llm_deployments=llm_deployments, model_cards=model_cards)
@@ -112,18 +152,73 @@ class RecsplainIngress(OpenAiIngress):
         self.model_id = self.settings.llm.model_id
         self.llm = llm_deployments[self.model_id]
         self.llm_stream = self.llm.options(stream=True)
+        self.llm_circuit = Circuit("LLM")  # open while the engine's replica is replaced
         self.retriever = retriever
-        app.state.max_body_bytes = self.settings.api.max_body_bytes
+        api = self.settings.api
+        EDGE.configure(api.auth, api.max_body_bytes)  # before any RPC: no key fails fast
+        self.admin_key = read_key(ADMIN_KEY_ENV)
         explain = self.settings.explain
-        vocabulary = await retriever.vocabulary.remote()
-        verifier = grounding_verifier(
-            await retriever.titles.remote(), explain.max_chars, vocabulary
-        )
-        self.retriever_info = await retriever.info.remote()
         self.llm_info = await self.llm.engine_info.remote()
+        self.admission = Admission(
+            explain.expected_call_s, explain.max_llm_calls_per_request, explain.admission
+        )
+        # Per build (data_hash): its catalog and the policy that verifies with it and caches
+        # under its namespace; a result is explained with the build that computed it.
+        self.registry = registry
+        self.builds: OrderedDict[str, tuple[Catalog, ExplanationPolicy]] = OrderedDict()
+        self._loading: dict[str, asyncio.Lock] = {}
+        self.follower = BuildFollower(
+            registry, "ingress", self.settings.rollout.poll_s, self._use_build
+        )
+        configured = self.settings.artifacts_path()
+        manifest = await asyncio.to_thread(read_manifest, configured)
+        await self.follower.start(fallback=Build(0, str(configured), manifest["data_hash"]))
+        self._follow = asyncio.create_task(self.follower.run())
+        self._load_poller = asyncio.create_task(self._poll_engine_load())
+        self.readiness = ReadinessMonitor(
+            self._check_dependencies, api.health_refresh_s, api.health_timeout_s
+        )
+        self.readiness.start()
+
+    async def _check_dependencies(self) -> None:
+        """Raises unless the index answers and the LLM engine reports healthy."""
+        await asyncio.gather(self.retriever.info.remote(), self.llm.check_health.remote())
+
+    async def _use_build(self, build: Build) -> None:
+        await self._build(build.data_hash, build.path)
+
+    async def _build(
+        self, data_hash: str, path: str | None = None
+    ) -> tuple[Catalog, ExplanationPolicy]:
+        """The catalog and policy of a build, loaded on first use (a retriever may switch
+        before this replica's poll does); the few most recent are kept."""
+        found = self.builds.get(data_hash)
+        if found is None:
+            async with self._loading.setdefault(data_hash, asyncio.Lock()):
+                found = self.builds.get(data_hash) or await self._load_build(data_hash, path)
+        self.builds.move_to_end(data_hash)
+        serving = self.follower.serving
+        while len(self.builds) > KEPT_BUILDS:
+            oldest = next(iter(self.builds))
+            if serving is not None and oldest == serving.data_hash:
+                self.builds.move_to_end(oldest)
+                oldest = next(iter(self.builds))
+            del self.builds[oldest]
+        return found
+
+    async def _load_build(
+        self, data_hash: str, path: str | None
+    ) -> tuple[Catalog, ExplanationPolicy]:
+        path = path or await self.registry.path_of.remote(data_hash)
+        if path is None:
+            raise ApiError(503, "unavailable", f"build {data_hash} is unknown; retry later")
+        catalog = await asyncio.to_thread(Catalog.load, Path(path), data_hash)
+        explain = self.settings.explain
+        verifier = grounding_verifier(
+            catalog.titles, explain.max_chars, catalog.vocabulary, explain.verifier
+        )
         cache = ExplanationCache(
-            Namespace.of(self.settings, self.retriever_info["data_hash"], vocabulary),
-            explain.cache_size,
+            Namespace.of(self.settings, data_hash, catalog.vocabulary), explain.cache_size
         )
         if explain.cache_file is not None:
             cache_file = self.settings.resolve(explain.cache_file)
@@ -131,11 +226,20 @@ class RecsplainIngress(OpenAiIngress):
                 cache.load(cache_file)
             else:
                 log.warning("no precomputed explanations at %s; starting cold", cache_file)
-        self.admission = Admission(
-            explain.expected_call_s, explain.max_llm_calls_per_request, explain.admission
-        )
-        self.policy = ExplanationPolicy(verifier, explain, self._generate, cache, self.admission)
-        self._load_poller = asyncio.create_task(self._poll_engine_load())
+        policy = ExplanationPolicy(verifier, explain, self._generate, cache, self.admission)
+        self.builds[data_hash] = found = (catalog, policy)
+        log.info("ingress has the catalog of %s (%s)", data_hash, path)
+        return found
+
+    @property
+    def policy(self) -> ExplanationPolicy:
+        """The policy of the build this replica follows (for /healthz's cache figures)."""
+        return self.builds[self.follower.serving.data_hash][1]
+
+    @property
+    def retriever_info(self) -> dict:
+        """The build this replica follows, as /healthz shows it."""
+        return self.builds[self.follower.serving.data_hash][0].info
 
     async def _poll_engine_load(self) -> None:
         """Keep admission control's view of the engine's queue fresh."""
@@ -145,14 +249,17 @@ class RecsplainIngress(OpenAiIngress):
                     self.llm.engine_load.remote(), timeout=max(5.0, self.settings.llm.load_poll_s)
                 )
                 self.admission.observe_engine(load["unfinished_requests"])
+                self.llm_circuit.observe(answered=True)
             except Exception as exc:  # the engine restarting must not stop the poller
                 log.debug("engine load poll failed: %s: %s", type(exc).__name__, exc)
                 self.admission.observe_engine(0)  # a stale queue would refuse every call
+                self.llm_circuit.observe(answered=False)
             metrics.LLM_QUEUE.set(self.admission.queue())
             metrics.LLM_THROUGHPUT.set(self.admission.throughput)
             await asyncio.sleep(self.settings.llm.load_poll_s)
 
     async def _generate(self, messages: list[dict], schema: dict) -> str:
+        self.llm_circuit.check()  # no waiting in Serve's router for a replica being replaced
         request = ChatCompletionRequest(
             model=self.model_id,
             messages=messages,
@@ -185,6 +292,16 @@ class RecsplainIngress(OpenAiIngress):
             metrics.STAGE_SECONDS.labels(stage="llm_call").observe(time.perf_counter() - start)
         raise RuntimeError("the LLM returned no response")
 
+    def _retriever_overloaded(self) -> ApiError:
+        """The 503 for a full retriever queue, whichever endpoint met it."""
+        metrics.QUEUE_REJECTIONS.labels(deployment="retriever").inc()
+        return ApiError(
+            503,
+            "overloaded",
+            "the retriever queue is full; retry later",
+            {"Retry-After": str(self.settings.api.retry_after_s)},
+        )
+
     async def _retrieve(self, body: RecommendationRequest) -> RetrievalResult:
         request = RetrievalRequest(
             k=body.k,
@@ -195,15 +312,15 @@ class RecsplainIngress(OpenAiIngress):
             explain=body.explain,
         )
         try:
-            result: RetrievalResult = await self.retriever.recommend.remote(request)
+            result: RetrievalResult = await call_with_retries(
+                lambda: self.retriever.recommend.remote(request),
+                retries=self.settings.api.retrieval_retries,
+                budget_s=self.settings.api.retrieval_retry_budget_s,
+                retry_after_s=self.settings.api.retry_after_s,
+                what="retriever",
+            )
         except BackPressureError:
-            metrics.QUEUE_REJECTIONS.labels(deployment="retriever").inc()
-            raise ApiError(
-                503,
-                "overloaded",
-                "the retriever queue is full; retry later",
-                {"Retry-After": str(self.settings.api.retry_after_s)},
-            ) from None
+            raise self._retriever_overloaded() from None
         if result.failure is not None:
             status, code, message = FAILURES[result.failure]
             raise ApiError(status, code, message.format(**result.failure_details))
@@ -212,6 +329,7 @@ class RecsplainIngress(OpenAiIngress):
     async def recommendations(self, body: RecommendationRequest, request: Request) -> Response:
         start = time.perf_counter()
         result = await self._retrieve(body)
+        catalog, policy = await self._build(result.data_hash)
         retrieved = time.perf_counter()
         metrics.STAGE_SECONDS.labels(stage="retrieve").observe(retrieved - start)
         deadline_s = self.settings.explain.deadline_s
@@ -220,11 +338,11 @@ class RecsplainIngress(OpenAiIngress):
         head = {
             "request_id": uuid.uuid4().hex,
             "user_id": body.user_id,
-            "retriever": self.retriever_info,
+            "retriever": catalog.info,
             "llm": {"model": self.model_id, "dtype": self.llm_info["dtype"]},
         }
         wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
-        explanations = self.policy.explain_all(result.tasks, deadline_s) if body.explain else None
+        explanations = policy.explain_all(result.tasks, deadline_s) if body.explain else None
         if wants_stream:
             return StreamingResponse(
                 self._events(head, result, explanations, start, retrieved),
@@ -280,25 +398,29 @@ class RecsplainIngress(OpenAiIngress):
         }
 
     async def item(self, item_id: str) -> CatalogItem:
-        found = await self.retriever.item.remote(item_id)
+        try:
+            found = await self.retriever.item.remote(item_id)
+        except BackPressureError:
+            raise self._retriever_overloaded() from None
         if found is None:
             raise ApiError(404, "unknown_item", f"item_id {item_id!r} is not in the catalog")
         return CatalogItem(**found)
 
+    async def livez(self) -> Response:
+        """200 while this process serves HTTP; no RPC, so a probe flood costs nothing."""
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self) -> Response:
+        """The last background readiness check: 503 with the reason when it failed or is stale."""
+        readiness = self.readiness.status()
+        return JSONResponse(readiness.as_json(), status_code=200 if readiness.ready else 503)
+
     async def healthz(self) -> Response:
-        """200 only when the index answers and the LLM engine reports healthy."""
-        try:
-            timeout = self.settings.api.health_timeout_s
-            await asyncio.wait_for(self.retriever.info.remote(), timeout=timeout)
-            await asyncio.wait_for(self.llm.check_health.remote(), timeout=timeout)
-        except Exception as exc:
-            log.warning("health check failed: %s: %s", type(exc).__name__, exc)
-            return JSONResponse(
-                {"status": "unavailable", "reason": type(exc).__name__}, status_code=503
-            )
+        """Readiness (as /readyz, from the background check) with the serving details."""
+        readiness = self.readiness.status()
         return JSONResponse(
             {
-                "status": "ok",
+                **readiness.as_json(),
                 "retriever": self.retriever_info,
                 "llm": {"model": self.model_id, **self.llm_info},
                 "explanation_cache": {
@@ -309,8 +431,47 @@ class RecsplainIngress(OpenAiIngress):
                     "queue": self.admission.queue(),
                     "calls_per_second": round(self.admission.throughput, 3),
                 },
-            }
+            },
+            status_code=200 if readiness.ready else 503,
         )
+
+    def _check_admin(self, request: Request) -> None:
+        if self.admin_key is None:
+            raise ApiError(403, "forbidden", f"admin API disabled: set {ADMIN_KEY_ENV}")
+        if not check_bearer(request.headers, self.admin_key):
+            raise ApiError(
+                401,
+                "unauthorized",
+                f"Authorization: missing or wrong bearer token (Bearer <{ADMIN_KEY_ENV}>)",
+                {"WWW-Authenticate": "Bearer"},
+            )
+
+    async def rollout(self, request: Request) -> Response:
+        """Validate a build, move every replica to it, wait until they all serve it."""
+        self._check_admin(request)
+        try:
+            body = RolloutRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        path = self.settings.resolve(Path(body.artifacts))
+        try:
+            manifest = await asyncio.to_thread(read_manifest, path)
+        except ArtifactError as exc:
+            raise ApiError(422, "invalid_artifacts", f"artifacts: {exc}") from None
+        answer = await roll_out(
+            self.registry, str(path), manifest["data_hash"], self.settings.rollout
+        )
+        status, code, message = ROLLOUT_OUTCOMES[answer["outcome"]]
+        if status == 200:
+            return JSONResponse(answer)
+        return JSONResponse(
+            {"error": {"code": code, "message": message.format(**answer)}, "rollout": answer},
+            status_code=status,
+        )
+
+    async def rollout_state(self, request: Request) -> Response:
+        self._check_admin(request)
+        return JSONResponse(await self.registry.status.remote())
 
     async def prometheus(self) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

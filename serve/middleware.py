@@ -1,88 +1,179 @@
-"""ASGI middleware of the ingress: body size limit, optional bearer token, request metrics."""
+"""ASGI middleware of the ingress: body size limit, bearer token, request metrics."""
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
 
 from serve import metrics
 from serve.api import error_body
 
+log = logging.getLogger(__name__)
+
 API_KEY_ENV = "RECSPLAIN_API_KEY"
+ADMIN_KEY_ENV = "RECSPLAIN_ADMIN_KEY"
 # Probes and scrapers must work without the token.
-OPEN_PATHS = ("/healthz", "/metrics")
+OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics")
 
 
-async def _send_error(send, status: int, code: str, message: str, headers=()) -> None:
+@dataclass
+class EdgeSettings:
+    """What the middleware enforces, set by the ingress at start (`EDGE.configure`).
+
+    Not `app.state`: Ray serves a copy of the FastAPI app that it unpickled in the replica, so
+    state the ingress writes on the module's `app` never reaches it; this module is shared.
+    Until configured, every guarded path is refused (no key matches), so a mistake fails closed.
+    """
+
+    api_key: str | None = None
+    open_api: bool = False
+    max_body_bytes: int = 1 << 20
+
+    def configure(self, auth: Literal["bearer", "none"], max_body_bytes: int) -> None:
+        self.api_key = api_key_for(auth)
+        self.open_api = auth == "none"
+        self.max_body_bytes = max_body_bytes
+
+
+EDGE = EdgeSettings()
+# Admin routes check the admin key themselves (serve/ingress.py `_check_admin`), not the API key.
+ADMIN_PREFIX = "/admin/"
+
+
+async def send_error(send, status: int, code: str, message: str, headers=()) -> None:
+    """Answer with the error shape of serve.api; ASCII-escaped, so any input echoes safely."""
     body = json.dumps(error_body(code, message)).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), *headers],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
 
 
 class BodyLimit:
-    """413 for bodies over the limit, whether announced by Content-Length or streamed.
+    """413 for bodies over the limit, whether announced by Content-Length or sent chunked.
 
-    The limit is read from `app.state.max_body_bytes`, which the ingress sets from its settings.
+    The body is read up to the limit before the app sees it: a limit passed inside FastAPI's
+    body parsing would come out as its 400 "error parsing the body".
     """
 
-    def __init__(self, app, default_max_bytes: int = 1 << 20):
-        self.app, self.default_max_bytes = app, default_max_bytes
+    def __init__(self, app, edge: EdgeSettings = EDGE):
+        self.app, self.edge = app, edge
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        state = getattr(scope.get("app"), "state", None)
-        max_bytes = getattr(state, "max_body_bytes", self.default_max_bytes)
+        max_bytes = self.edge.max_body_bytes
+        too_large = f"body: over the limit of {max_bytes} bytes"
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        too_large = f"request body over {max_bytes} bytes"
         if declared and declared.isdigit() and int(declared) > max_bytes:
-            return await _send_error(send, 413, "body_too_large", too_large)
-        received = 0
-
-        async def counting_receive():
-            nonlocal received
+            return await send_error(send, 413, "body_too_large", too_large)
+        buffered, received = [], 0
+        while True:
             message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break  # a disconnect: the app sees it and stops
             received += len(message.get("body", b""))
             if received > max_bytes:
-                raise _TooLarge
-            return message
+                return await send_error(send, 413, "body_too_large", too_large)
+            if not message.get("more_body", False):
+                break
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await _send_error(send, 413, "body_too_large", too_large)
+        async def replay():
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
 
 
-class _TooLarge(Exception):
-    pass
+def read_key(env_name: str) -> str | None:
+    """A secret from `<env_name>`, else from the file named by `<env_name>_FILE` (a mounted
+    Secret). Stripped, since a file usually ends with a newline that no client sends; empty
+    means no key."""
+    key = os.environ.get(env_name)
+    path = os.environ.get(f"{env_name}_FILE")
+    if not key and path:
+        with open(path, encoding="utf-8") as secret:
+            key = secret.read()
+    return (key or "").strip() or None
+
+
+class AuthConfigError(RuntimeError):
+    """The API would be open without anyone having asked for that."""
+
+
+def api_key_for(auth: Literal["bearer", "none"]) -> str | None:
+    """The key that guards the API under `auth`; refuses to run open unless asked to."""
+    if auth == "none":
+        log.warning(
+            "RECSPLAIN_API__AUTH=none: the API is OPEN, every client can call it without a key"
+        )
+        return None
+    key = read_key(API_KEY_ENV)
+    if key is None:
+        raise AuthConfigError(
+            f"api.auth is 'bearer' but no key is set: set {API_KEY_ENV} or {API_KEY_ENV}_FILE, "
+            "or run open on purpose with RECSPLAIN_API__AUTH=none"
+        )
+    return key
+
+
+def check_bearer(scope_or_headers: Mapping | list, key: str | None) -> bool:
+    """Whether a request carries `Authorization: Bearer <key>`: compared in constant time on
+    UTF-8 bytes, so a token in any script is a wrong token, not a crash. Takes an ASGI scope,
+    its header pairs or Starlette's `request.headers`; no key never matches."""
+    headers = scope_or_headers
+    if isinstance(headers, Mapping) and "type" in headers:  # an ASGI scope
+        headers = headers.get("headers", [])
+    scheme, _, token = _header(headers, b"authorization").partition(b" ")
+    return (
+        bool(key)
+        and scheme.lower() == b"bearer"
+        and (hmac.compare_digest(token.strip(), key.encode("utf-8")))
+    )
+
+
+def _header(headers, name: bytes) -> bytes:
+    """One header from ASGI (bytes) pairs or a str/bytes mapping (e.g. Starlette's Headers)."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    for key, value in items:
+        key = key if isinstance(key, bytes) else key.encode("latin-1")
+        if key.lower() == name:
+            return value if isinstance(value, bytes) else value.encode("utf-8")
+    return b""
 
 
 class BearerToken:
-    """When RECSPLAIN_API_KEY is set, every path but the probes needs `Authorization: Bearer`."""
+    """Every path but the probes (and the admin routes, which check the admin key) needs
+    `Authorization: Bearer <key>`, unless auth is "none"."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, edge: EdgeSettings = EDGE):
+        self.app, self.edge = app, edge
 
     async def __call__(self, scope, receive, send):
-        key = os.environ.get(API_KEY_ENV)
-        if scope["type"] != "http" or not key or scope["path"] in OPEN_PATHS:
+        path = scope.get("path", "")
+        is_open = path in OPEN_PATHS or path.startswith(ADMIN_PREFIX)
+        if scope["type"] != "http" or self.edge.open_api or is_open:
             return await self.app(scope, receive, send)
-        given = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
-        scheme, _, token = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), key):
-            return await _send_error(
+        if not check_bearer(scope, self.edge.api_key):
+            return await send_error(
                 send,
                 401,
                 "unauthorized",
-                "missing or wrong bearer token (Authorization: Bearer <RECSPLAIN_API_KEY>)",
+                "Authorization: missing or wrong bearer token (Bearer <RECSPLAIN_API_KEY>)",
                 [(b"www-authenticate", b"Bearer")],
             )
         await self.app(scope, receive, send)

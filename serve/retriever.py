@@ -1,25 +1,34 @@
-"""The Retriever deployment: the FAISS recommender behind a batched Ray Serve method."""
+"""The Retriever deployment: the FAISS recommender behind a batched Ray Serve method.
+
+It serves the build the artifact registry names (serve/rollout.py) and follows its roll-outs:
+a new build is loaded beside the old one and swapped in by one assignment, while each batch
+keeps the build it started with.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from ray import serve
+from ray.serve.handle import DeploymentHandle
 
-from retrieval.artifacts import load_recommender
+from retrieval.artifacts import load_recommender, read_manifest
 from retrieval.recommender import (
     InvalidValuesError,
     Query,
     Recommendation,
+    Recommender,
     UnknownItemsError,
     UnknownUserError,
 )
+from serve.config import RolloutSettings
 from serve.explain.explanation import ExplainTask
 from serve.explain.tasks import TaskFactory
-from serve.explain.vocabulary import Vocabulary
+from serve.rollout import Build, BuildFollower, build_info
 
 log = logging.getLogger(__name__)
 
@@ -50,36 +59,61 @@ class RetrievalResult:
     tasks: list[ExplainTask] = field(default_factory=list)
     failure: RetrievalFailure | None = None
     failure_details: dict = field(default_factory=dict)
+    data_hash: str = ""  # the build that computed it: the ingress verifies with its catalog
+
+
+@dataclass(frozen=True)
+class LoadedBuild:
+    """One build in memory; replaced as a whole, never changed."""
+
+    recommender: Recommender
+    tasks: TaskFactory
+    info: dict
+
+    @classmethod
+    def load(cls, build: Build) -> LoadedBuild:
+        """Blocking (checksums, FAISS index): run it off the event loop."""
+        path = Path(build.path)
+        recommender, manifest = load_recommender(path, expected_data_hash=build.data_hash)
+        tasks = TaskFactory(recommender)
+        return cls(recommender, tasks, build_info(path, manifest, tasks.vocabulary))
 
 
 class Retriever:
-    def __init__(self, artifacts: str, max_batch_size: int = 32, batch_wait_timeout_s: float = 0.0):
-        self.recommender, self.manifest = load_recommender(Path(artifacts))
-        self.tasks = TaskFactory(self.recommender)
-        self.artifact = {
-            "artifact": Path(artifacts).name,
-            "created_at": self.manifest["created_at"],
-            "data_hash": self.manifest["data_hash"],
-            "catalog": self.tasks.vocabulary.describe(),
-        }
+    async def __init__(
+        self,
+        artifacts: str,
+        max_batch_size: int = 32,
+        batch_wait_timeout_s: float = 0.0,
+        registry: DeploymentHandle | None = None,
+        rollout: dict | None = None,
+    ):
+        """Load the registry's current build (`artifacts`, the start-up config, without one)."""
         self.recommend.set_max_batch_size(max_batch_size)
         self.recommend.set_batch_wait_timeout_s(batch_wait_timeout_s)
-        log.info("retriever loaded %s (%d items)", artifacts, self.recommender.items.height)
+        self.build: LoadedBuild
+        if registry is None:
+            self.build = await asyncio.to_thread(LoadedBuild.load, Build(0, artifacts, ""))
+        else:
+            settings = RolloutSettings(**(rollout or {}))
+            self.follower = BuildFollower(registry, "retriever", settings.poll_s, self._load)
+            manifest = await asyncio.to_thread(read_manifest, Path(artifacts))
+            await self.follower.start(fallback=Build(0, artifacts, manifest["data_hash"]))
+            self._follow = asyncio.create_task(self.follower.run())
+
+    async def _load(self, build: Build) -> None:
+        loaded = await asyncio.to_thread(LoadedBuild.load, build)
+        self.build = loaded  # requests that hold the previous one finish on it
+        log.info("retriever serves %s (%d items)", build.path, loaded.recommender.items.height)
 
     def info(self) -> dict:
-        return self.artifact
-
-    def vocabulary(self) -> Vocabulary:
-        """The catalog's words, for the ingress's prompts and verifier."""
-        return self.tasks.vocabulary
-
-    def titles(self) -> list[tuple[str, str]]:
-        return list(zip(self.recommender.item_ids, self.recommender.titles, strict=True))
+        return self.build.info
 
     def item(self, item_id: str) -> dict | None:
-        if item_id not in self.recommender.positions:
+        build = self.build
+        if item_id not in build.recommender.positions:
             return None
-        fact = self.tasks.fact(item_id)
+        fact = build.tasks.fact(item_id)
         return {
             "item_id": item_id,
             "title": fact.title,
@@ -89,12 +123,13 @@ class Retriever:
 
     @serve.batch  # sizes set from the config in __init__
     async def recommend(self, requests: list[RetrievalRequest]) -> list[RetrievalResult]:
-        """One FAISS search for every request in the batch that shares a k."""
+        """One FAISS search for every request in the batch that shares a k, all on one build."""
+        build = self.build
         results: list[RetrievalResult | None] = [None] * len(requests)
         queries: dict[int, list[tuple[int, Query]]] = {}
         for index, request in enumerate(requests):
             try:
-                queries.setdefault(request.k, []).append((index, self._query(request)))
+                queries.setdefault(request.k, []).append((index, _query(build, request)))
             except UnknownUserError:
                 results[index] = RetrievalResult(
                     failure=RetrievalFailure.UNKNOWN_USER,
@@ -115,34 +150,38 @@ class Retriever:
                     },
                 )
         for k, batch in queries.items():
-            found = self.recommender.recommend([query for _, query in batch], k)
+            found = build.recommender.recommend([query for _, query in batch], k)
             for (index, _), recommendations in zip(batch, found, strict=True):
-                results[index] = self._result(requests[index], recommendations)
+                results[index] = _result(build, requests[index], recommendations)
+        for result in results:
+            result.data_hash = build.info["data_hash"]
         return results
 
-    def _query(self, request: RetrievalRequest) -> Query:
-        if request.user_id is not None:
-            history = self.recommender.user_history(request.user_id)
-        else:
-            history = self.recommender.history_from_items(request.history or [])
-        return Query(history, exclude_item_ids=request.exclude_item_ids)
 
-    def _result(
-        self, request: RetrievalRequest, recommendations: list[Recommendation]
-    ) -> RetrievalResult:
-        return RetrievalResult(
-            items=[
-                {
-                    "rank": rec.rank,
-                    "item_id": rec.item_id,
-                    "title": rec.title,
-                    "score": rec.score,
-                    "evidence": [vars(e) for e in rec.evidence],
-                    "shared_tags": rec.shared_tags,
-                }
-                for rec in recommendations
-            ],
-            tasks=[self.tasks.task(rec, request.language) for rec in recommendations]
-            if request.explain
-            else [],
-        )
+def _query(build: LoadedBuild, request: RetrievalRequest) -> Query:
+    if request.user_id is not None:
+        history = build.recommender.user_history(request.user_id)
+    else:
+        history = build.recommender.history_from_items(request.history or [])
+    return Query(history, exclude_item_ids=request.exclude_item_ids)
+
+
+def _result(
+    build: LoadedBuild, request: RetrievalRequest, recommendations: list[Recommendation]
+) -> RetrievalResult:
+    return RetrievalResult(
+        items=[
+            {
+                "rank": rec.rank,
+                "item_id": rec.item_id,
+                "title": rec.title,
+                "score": rec.score,
+                "evidence": [vars(e) for e in rec.evidence],
+                "shared_tags": rec.shared_tags,
+            }
+            for rec in recommendations
+        ],
+        tasks=[build.tasks.task(rec, request.language) for rec in recommendations]
+        if request.explain
+        else [],
+    )

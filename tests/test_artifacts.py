@@ -52,7 +52,8 @@ def test_manifest_says_where_the_build_time_went(default_artifacts):
 @pytest.fixture
 def artifact_copy(default_artifacts, tmp_path):
     copy = tmp_path / "art"
-    shutil.copytree(default_artifacts[0], copy)
+    # copyfile: a build's files are read-only, and these tests change their copies.
+    shutil.copytree(default_artifacts[0], copy, copy_function=shutil.copyfile)
     return copy
 
 

@@ -26,7 +26,7 @@ import yaml
 
 from retrieval.config import RetrievalConfig
 from retrieval.evidence import shared_labels
-from serve.config import PROJECT_ROOT, load_settings
+from serve.config import PROJECT_ROOT, VerifierMode, load_settings
 from serve.explain.explanation import ExplainTask, Fact
 from serve.explain.languages import LANGUAGES
 from serve.explain.policy import grounding_verifier
@@ -36,6 +36,9 @@ CORPUS = Path(__file__).parent / "data" / "verifier_corpus.yaml"
 REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus.json"
 HOLDOUT = Path(__file__).parent / "data" / "verifier_holdout.yaml"
 HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout.json"
+# The same corpora through the verifier's "closed" mode (serve/explain/grounding.py).
+CLOSED_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus_closed.json"
+CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout_closed.json"
 MUSIC_CONFIG = PROJECT_ROOT / "data" / "configs" / "synthetic-music.yaml"
 MUSIC_DATA = PROJECT_ROOT / "data" / "synthetic-music"
 MOVIELENS = "movielens"
@@ -48,6 +51,14 @@ MIN_HOLDOUT_CASES_PER_LABEL = 50
 HOLDOUT_MIN_RECALL = 0.70
 HOLDOUT_MIN_PRECISION = 0.95
 MAX_GOOD_REJECTED = 0.05
+# What "closed" mode achieved when its vocabulary was frozen (measured once on the held-out
+# corpus, never tuned on it): on the tuning corpus no bad case accepted and 6 of 83 good ones
+# rejected (translated tags: "Mathematik", "décalée"); on the held-out corpus 96 of 97 bad ones
+# rejected (recall 0.99) but 28 of 71 good ones too (39%): its vocabulary is too small for
+# text that is worded freely. A regression of more than a case or two fails.
+CLOSED_MAX_GOOD_REJECTED = 6
+CLOSED_HOLDOUT_MIN_RECALL = 0.97
+CLOSED_HOLDOUT_MAX_GOOD_REJECTED_RATE = 0.42
 # The bypasses issue 10 lists, by the category the corpus files them under.
 ISSUE_BYPASSES = frozenset(
     {
@@ -163,18 +174,33 @@ def case_task(case: dict, vocabulary: Vocabulary) -> ExplainTask:
 
 @pytest.fixture(scope="module")
 def outcomes(corpus, catalogs) -> list[Outcome]:
-    return verify(corpus, catalogs, CORPUS, REPORT)
+    return verify(corpus, catalogs, "rules", CORPUS, REPORT)
 
 
 @pytest.fixture(scope="module")
 def holdout_outcomes(holdout, catalogs) -> list[Outcome]:
-    return verify(holdout, catalogs, HOLDOUT, HOLDOUT_REPORT)
+    return verify(holdout, catalogs, "rules", HOLDOUT, HOLDOUT_REPORT)
+
+
+@pytest.fixture(scope="module")
+def closed_outcomes(corpus, catalogs) -> list[Outcome]:
+    return verify(corpus, catalogs, "closed", CORPUS, CLOSED_REPORT)
+
+
+@pytest.fixture(scope="module")
+def closed_holdout_outcomes(holdout, catalogs) -> list[Outcome]:
+    return verify(holdout, catalogs, "closed", HOLDOUT, CLOSED_HOLDOUT_REPORT)
 
 
 def verify(
-    corpus: list[dict], catalogs: dict[str, Catalog], source: Path, destination: Path
+    corpus: list[dict],
+    catalogs: dict[str, Catalog],
+    mode: VerifierMode = "rules",
+    source: Path = CORPUS,
+    destination: Path | None = None,
 ) -> list[Outcome]:
-    """Every case through the production verifier; the report is written whatever the asserts."""
+    """Every case through the production verifier in `mode`; the report, when asked for, is
+    written whatever the asserts."""
     max_chars = load_settings().explain.max_chars
     verifiers = {}
     results = []
@@ -183,13 +209,16 @@ def verify(
         vocabulary = case_vocabulary(case, catalogs)
         if (name, vocabulary) not in verifiers:
             verifiers[name, vocabulary] = grounding_verifier(
-                catalogs[name].titles(), max_chars, vocabulary
+                catalogs[name].titles(), max_chars, vocabulary, mode
             )
         raw = json.dumps({"explanation": case["text"]}, ensure_ascii=False)
         verdict = verifiers[name, vocabulary].check(raw, case_task(case, vocabulary))
-        results.append(Outcome(case, verdict.ok, None if verdict.ok else verdict.reason))
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    destination.write_text(json.dumps(report(results, source), indent=2, ensure_ascii=False) + "\n")
+        reason = None if verdict.ok else ":".join(filter(None, (verdict.reason, verdict.detail)))
+        results.append(Outcome(case, verdict.ok, reason))
+    if destination is not None:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(report(results, source), indent=2, ensure_ascii=False)
+        destination.write_text(text + "\n")
     return results
 
 
@@ -351,3 +380,18 @@ def test_holdout_stays_above_its_floors(holdout_outcomes):
     )
     assert rejection["recall"] >= HOLDOUT_MIN_RECALL, f"{rejection}\n{misses}"
     assert rejection["precision"] >= HOLDOUT_MIN_PRECISION, f"{rejection}\n{misses}"
+
+
+def test_closed_mode_accepts_no_bad_case_of_the_corpus(closed_outcomes):
+    rejection = report(closed_outcomes)["rejection"]
+    assert rejection["bad_accepted"] == 0, rejection
+    assert rejection["good_rejected"] <= CLOSED_MAX_GOOD_REJECTED, rejection
+
+
+def test_closed_mode_on_the_holdout(closed_holdout_outcomes, holdout_outcomes):
+    """Closed mode catches nearly every held-out bad case the rules miss, and pays for it in
+    good ones rejected: the trade-off `ExplainSettings.verifier` chooses."""
+    closed = report(closed_holdout_outcomes, HOLDOUT)["rejection"]
+    rules = report(holdout_outcomes, HOLDOUT)["rejection"]
+    assert closed["recall"] >= CLOSED_HOLDOUT_MIN_RECALL > rules["recall"], closed
+    assert closed["good_rejected_rate"] <= CLOSED_HOLDOUT_MAX_GOOD_REJECTED_RATE, closed

@@ -161,7 +161,10 @@ def offline_policy(
     explain = settings.explain
     vocabulary = Vocabulary.of(recommender.config.data, recommender.titles)
     verifier = grounding_verifier(
-        zip(recommender.item_ids, recommender.titles, strict=True), explain.max_chars, vocabulary
+        zip(recommender.item_ids, recommender.titles, strict=True),
+        explain.max_chars,
+        vocabulary,
+        explain.verifier,
     )
     cache = ExplanationCache(Namespace.of(settings, manifest["data_hash"], vocabulary), cache_size)
     admission = Admission(explain.expected_call_s, 1 << 30, enabled=False)

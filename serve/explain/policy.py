@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from serve import metrics
-from serve.config import ExplainSettings
+from serve.config import ExplainSettings, VerifierMode
 from serve.explain import prompts
 from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache
@@ -38,14 +38,17 @@ def grounding_verifier(
     catalog: Iterable[tuple[str, str]],
     max_chars: int = 300,
     vocabulary: Vocabulary = UNDECLARED,
+    mode: VerifierMode = "rules",
 ) -> Verifier:
     """The verifier for these prompts: the catalog's titles, the few-shot titles that must not
-    leak, and the instructions (in the catalog's words) that must not be echoed."""
+    leak, and the instructions (in the catalog's words) that must not be echoed; in "closed"
+    mode, every word must also be grounded (`ExplainSettings.verifier`)."""
     return Verifier(
         CatalogTitles(catalog),
         prompts.FEW_SHOT_TITLES,
         prompts.instruction_phrases(vocabulary),
         max_chars,
+        closed=mode == "closed",
     )
 
 

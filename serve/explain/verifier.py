@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from serve.explain import claims, ratings, surface
+from serve.explain import claims, grounding, ratings, surface
 from serve.explain.explanation import ExplainTask
 from serve.explain.languages import (
     EVERYDAY_WORDS,
@@ -180,6 +180,7 @@ class Verdict:
     reason: str
     text: str = ""
     cited_item_ids: tuple[str, ...] = ()
+    detail: str = ""  # what broke the rule ("ungrounded_word": the word); kept out of metrics
 
 
 @dataclass(frozen=True)
@@ -306,13 +307,17 @@ class Verifier:
         few_shot_titles: list[str],
         instruction_phrases: list[str],
         max_chars: int = 300,
+        closed: bool = False,
     ) -> None:
+        """With `closed`, every word must also be grounded (`grounding`): an allow-list after
+        the deny-lists, for what no rule names."""
         self._titles = titles
         self._few_shot = CatalogTitles((f"few-shot:{t}", t) for t in few_shot_titles)
         self._instruction_ngrams = frozenset(
             ngram for phrase in instruction_phrases for ngram in _ngrams(words_of(phrase))
         )
         self._max_chars = max_chars
+        self._closed = closed
 
     def check(self, raw: str, task: ExplainTask) -> Verdict:
         """The first rule `raw` breaks, or ok with the cleaned text and the evidence it cites."""
@@ -353,6 +358,12 @@ class Verifier:
         )
         if reason:
             return Verdict(False, reason, text)
+        if self._closed:
+            word = grounding.ungrounded_word(
+                reading.tokens, reading.bare_norms, reading.allows, task
+            )
+            if word is not None:
+                return Verdict(False, "ungrounded_word", text, detail=word)
         return Verdict(True, "ok", text, cited)
 
     def _read(self, text: str, evidence: _Evidence) -> _Reading:

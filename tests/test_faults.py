@@ -1,0 +1,121 @@
+"""Fault injection against the session's app: SIGKILL the Retriever replica's process, then the
+vLLM engine process below the LLM replica, each under load. Serve replaces what died without a
+hand on it; fewer than 1% of requests fail, none with a 5xx or a lost connection, and while the
+engine is gone explanations are templates. These run last (`disruptive`, see conftest) and each
+returns only once the app is healthy again.
+
+The retry logic itself is unit-tested here too, with fake calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from ray.exceptions import ActorDiedError, ActorUnavailableError
+
+from benchmarks import faults, soak
+from benchmarks.run import population_of
+from serve.api import ApiError
+from serve.resilience import Circuit, Unavailable, backoff_s, call_with_retries
+from tests.conftest import API_KEY
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+RATE = 2.0  # requests/s of the soak's mix: SmolLM2 on 2 cores, beside the prober
+TEMPLATE_REASONS = {"llm_error", "deadline", "overloaded"}
+
+
+class FlakyCall:
+    """Raises the given errors in turn, then answers."""
+
+    def __init__(self, *errors: BaseException, hang_s: float = 0.0):
+        self.errors, self.calls, self.hang_s = list(errors), 0, hang_s
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        await asyncio.sleep(self.hang_s)
+        return "answer"
+
+
+def retrying(call, retries=3, budget_s=5.0):
+    return asyncio.run(
+        call_with_retries(call, retries=retries, budget_s=budget_s, retry_after_s=2, what="x")
+    )
+
+
+def test_a_retrieval_whose_replica_died_is_sent_again():
+    call = FlakyCall(ActorDiedError(), ActorUnavailableError("gone", b"\0" * 16))
+    assert retrying(call) == "answer" and call.calls == 3
+
+
+def test_no_replica_within_the_budget_is_a_503_with_retry_after():
+    with pytest.raises(ApiError) as raised:
+        retrying(FlakyCall(hang_s=10), budget_s=0.2)
+    assert raised.value.status == 503 and raised.value.headers == {"Retry-After": "2"}
+    with pytest.raises(ApiError) as raised:
+        retrying(FlakyCall(*[ActorDiedError()] * 5), retries=2)
+    assert raised.value.status == 503
+
+
+def test_other_errors_are_not_retried():
+    call = FlakyCall(ValueError("bad request"))
+    with pytest.raises(ValueError):
+        retrying(call)
+    assert call.calls == 1
+
+
+def test_backoff_grows_and_is_capped():
+    assert [backoff_s(a) for a in range(3)] == [0.1, 0.2, 0.4]
+    assert backoff_s(20) == 2.0
+
+
+def test_the_llm_circuit_opens_after_failed_polls_and_closes_on_an_answer():
+    circuit = Circuit("LLM", threshold=2)
+    circuit.observe(answered=False)
+    circuit.check()  # one slow poll is not an outage
+    circuit.observe(answered=False)
+    with pytest.raises(Unavailable):
+        circuit.check()
+    circuit.observe(answered=True)
+    circuit.check()
+
+
+def inject(service, recommender, role: str) -> dict:
+    users, histories = population_of(recommender)
+    item_ids = sorted({item for history in histories for item in history})
+    bodies = soak.mixed_bodies(users, histories, 500, seed=31)
+    result = asyncio.run(
+        faults.inject(
+            service,
+            AUTH,
+            role,
+            bodies,
+            item_ids,
+            "recsplain-llm",
+            RATE,
+            before_s=3,
+            after_s=2,
+            recover_timeout_s=120,
+        )
+    )
+    print(result)
+    assert result["5xx"] == 0 and result["lost"] == 0, result["statuses"]
+    assert result["error_rate"] < faults.MAX_ERROR_RATE, result["statuses"]
+    return result
+
+
+@pytest.mark.disruptive
+def test_the_retriever_dying_under_load_loses_no_request(service, default_recommender):
+    result = inject(service, default_recommender, "Retriever")
+    assert result["recovery_s"]["first_success"] is not None
+    assert result["recovery_s"]["healthy"] < 60
+
+
+@pytest.mark.disruptive
+def test_the_llm_engine_dying_under_load_degrades_to_templates(service, default_recommender):
+    result = inject(service, default_recommender, "llm_engine")
+    assert TEMPLATE_REASONS & set(result["template_reasons"]), result["template_reasons"]
+    assert result["recovery_s"]["first_llm_explanation"] is not None  # the replacement engine
+    assert result["recovery_s"]["first_chat_completion"] is not None

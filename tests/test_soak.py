@@ -1,0 +1,62 @@
+"""A short soak against the session's app: the soak's mix at 80% of its measured capacity for
+60 s. Nothing is lost, nothing is a 5xx, recommend-only p99 stays bounded and no replica's
+memory grows (`benchmarks/soak.py` runs the same for 10 minutes: `make soak`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from benchmarks import soak
+from benchmarks.run import population_of
+from tests.conftest import API_KEY
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+DURATION_S = 60
+PROBE_S = 10
+
+
+def test_role_names_every_serve_process():
+    assert soak.role("ray::ServeReplica:recsplain:Retriever.handle_request") == "Retriever"
+    assert soak.role("ray::ServeReplica:recsplain:Ingress") == "Ingress"
+    assert soak.role("ray::ServeReplica:recsplain:RecsplainLLMServer:recsplain-llm") == (
+        "llm_replica"
+    )
+    assert soak.role("VLLM::EngineCore_DP0") == "llm_engine"
+    assert soak.role("ray::ProxyActor") == "proxy"
+    assert soak.role("/usr/bin/python raylet") is None
+
+
+def test_growth_tells_a_leak_from_noise():
+    flat = [(t, 500.0 + (3 if t % 20 else -3)) for t in range(0, 600, 10)]
+    leak = [(t, 500.0 + t / 60 * 40) for t in range(0, 600, 10)]  # 40 MB/min
+    assert not soak.growth(flat, 60)["grows"]
+    grown = soak.growth(leak, 60)
+    assert grown["grows"] and abs(grown["slope_mb_per_min"] - 40) < 0.1
+
+
+def test_mix_has_every_kind():
+    bodies = soak.mixed_bodies(["1", "2"], [["10", "11"]], 400, seed=0)
+    kinds = [soak.kind_of(body) for body in bodies]
+    for kind, (*_, weight) in soak.MIX.items():
+        assert abs(kinds.count(kind) / len(kinds) - weight) < 0.08
+    assert all(b["k"] == soak.EXPLAINED_K for b in bodies if b["explain"])
+
+
+def test_a_short_soak_loses_nothing_and_holds_memory(service, default_recommender):
+    users, histories = population_of(default_recommender)
+    probe = soak.mixed_bodies(users, histories, 300, seed=21)
+    capacity = asyncio.run(soak.capacity(service, probe, AUTH, PROBE_S))
+    rate = soak.LOAD * capacity
+    bodies = soak.mixed_bodies(users, histories, 2000, seed=22)
+    run = asyncio.run(
+        soak.offer_load(service, bodies, rate, DURATION_S, AUTH, soak.MemorySampler(5))
+    )
+    result = soak.report(run, rate, capacity, window_s=15)
+    print({k: result[k] for k in ("capacity_rps", "rate_rps", "sent", "ok", "4xx", "5xx")})
+    print(result["latency"], result["memory"])
+    assert result["sent"] >= rate * DURATION_S * 0.7
+    assert result["lost"] == 0 and result["5xx"] == 0, result["statuses"]
+    assert result["4xx"] == 0, result["statuses"]  # the mix is valid input only
+    assert result["checks"]["recommend_p99_bounded"], result["latency"]["recommend"]
+    assert {"Ingress", "Retriever", "llm_replica", "llm_engine", "proxy"} <= set(result["memory"])
+    assert result["checks"]["no_memory_growth"], result["memory"]
