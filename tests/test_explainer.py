@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from serve.config import ExplainSettings
+from serve.config import ExplainSettings, RecsplainSettings
 from serve.explain import prompts
 from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache, Namespace
@@ -294,6 +294,13 @@ def test_a_prompt_depends_on_the_task_alone_and_shares_the_rules_and_examples():
 
 def test_the_prompt_version_changes_with_the_rules():
     assert prompts.prompt_version(True) != prompts.prompt_version(False)
+
+
+def test_the_cache_namespace_changes_with_the_verifier():
+    """Answers accepted under looser rules must not be served once stricter ones are on."""
+    rules = RecsplainSettings()
+    closed = RecsplainSettings(explain={"verifier": "closed"})
+    assert Namespace.of(rules, "data") != Namespace.of(closed, "data")
 
 
 def test_catalog_text_is_delimited_capped_and_unsafe_text_withheld():

@@ -22,6 +22,7 @@ from serve import metrics
 from serve.config import RecsplainSettings
 from serve.explain import prompts
 from serve.explain.explanation import ExplainTask, Explanation, TemplateReason
+from serve.explain.verifier import RULES_REVISION
 from serve.explain.vocabulary import UNDECLARED, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class Namespace:
     """What makes two otherwise equal prompts produce different answers."""
 
     model: str
-    prompt_version: str
+    prompt_version: str  # the prompts and the verifier rules that accepted the answers
     data_hash: str
 
     @classmethod
@@ -43,9 +44,10 @@ class Namespace:
     ) -> Namespace:
         """The namespace of the configured model and prompts over one catalog build, in that
         catalog's words."""
+        checked_by = f"verifier={settings.explain.verifier}.{RULES_REVISION}"
         return cls(
             settings.llm.model_source,
-            prompts.prompt_version(settings.explain.few_shot, vocabulary),
+            f"{prompts.prompt_version(settings.explain.few_shot, vocabulary)}|{checked_by}",
             data_hash,
         )
 

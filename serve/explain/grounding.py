@@ -188,11 +188,12 @@ GENRE_NAMES: dict[str, dict[str, frozenset[str]]] = {
             "action": "action actionfilm", "adventure": "abenteuer abenteuerfilm",
             "animation": "animation animations animationsfilm zeichentrick trickfilm",
             "children": "kinder kinderfilm familie familienfilm", "comedy": "komödie humor",
-            "crime": "krimi kriminal verbrechen gangster", "documentary": "doku dokumentation "
-            "dokumentarfilm", "drama": "drama", "fantasy": "fantasy", "film": "film",
-            "noir": "noir", "horror": "horror grusel", "musical": "musical", "mystery": "mystery "
-            "rätsel", "romance": "romanze romantik romantisch liebe liebesfilm", "sci": "science "
-            "fiction", "thriller": "thriller", "war": "krieg kriegsfilm", "western": "western",
+            "crime": "krimi kriminal verbrechen gangster",
+            "documentary": "doku dokumentation dokumentarfilm", "drama": "drama",
+            "fantasy": "fantasy", "noir": "noir", "horror": "horror grusel",
+            "musical": "musical", "mystery": "mystery rätsel",
+            "romance": "romanze romantik romantisch liebe liebesfilm", "sci": "science fiction",
+            "thriller": "thriller", "war": "krieg kriegsfilm", "western": "western",
         },
         "fr": {
             "action": "action", "adventure": "aventure", "animation": "animation animé dessin",

@@ -42,6 +42,10 @@ from serve.explain.titles import (
 )
 from serve.explain.vocabulary import KNOWN_ITEM_WORDS
 
+# Bumped whenever the rules change what is accepted: it is part of the explanation cache's
+# namespace, so answers verified by older rules (e.g. a precomputed file) are asked for again.
+RULES_REVISION = 2
+
 # An instruction echo is this many consecutive words of an instruction; a text that says this
 # many words twice is looping.
 ECHO_WORDS = 5
