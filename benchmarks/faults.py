@@ -29,6 +29,7 @@ from benchmarks import loadgen, soak
 
 RESULTS = Path("benchmarks/results")
 FAULTS = ("Retriever", "llm_engine")  # roles in soak.replica_processes, killed in this order
+LLM_ROLES = ("llm_engine", "llm_replica")  # after these, wait for an LLM-written explanation
 MAX_ERROR_RATE = 0.01
 
 
@@ -127,6 +128,7 @@ async def inject(
     before_s: float = 5.0,
     after_s: float = 10.0,
     recover_timeout_s: float = 240.0,
+    explanation_timeout_s: float = 240.0,
 ) -> dict:
     """Load at `rate`; after `before_s` kill `role`; keep the load until the app is healthy
     again and `after_s` more; then report errors and recovery times."""
@@ -145,8 +147,12 @@ async def inject(
         probes = asyncio.create_task(prober.run(killed_at, stop_probes))
         try:
             healthy_after = await wait_healthy(client, pid, role, recover_timeout_s)
-            deadline = time.perf_counter() + recover_timeout_s
-            while prober.first_llm_explanation is None and time.perf_counter() < deadline:
+            deadline = time.perf_counter() + explanation_timeout_s
+            while (
+                role in LLM_ROLES
+                and prober.first_llm_explanation is None
+                and time.perf_counter() < deadline
+            ):
                 await asyncio.sleep(0.5)
             await asyncio.sleep(after_s)
         finally:

@@ -110,6 +110,23 @@ class CatalogItem(BaseModel):
     tags: list[str]
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error answer's body."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict:
+    """OpenAPI `responses` that declare these statuses with the error body (schemathesis holds
+    the app to them)."""
+    return {status: {"model": ErrorOut} for status in statuses}
+
+
 def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 

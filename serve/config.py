@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,12 @@ class DeploymentSettings(_Strict):
     health_check_timeout_s: float = Field(
         10.0, gt=0, description="a check slower than this counts as failed"
     )
+    graceful_shutdown_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="how long a replica being removed (downscaling, replacement) may finish its "
+        "requests before they are cut off; the Ingress's must exceed explain.deadline_s",
+    )
 
     def serve_options(self) -> dict[str, Any]:
         return {
@@ -58,6 +64,7 @@ class DeploymentSettings(_Strict):
             "max_queued_requests": self.max_queued_requests,
             "health_check_period_s": self.health_check_period_s,
             "health_check_timeout_s": self.health_check_timeout_s,
+            "graceful_shutdown_timeout_s": self.graceful_shutdown_timeout_s,
             "ray_actor_options": {"num_cpus": self.num_cpus},
         }
 
@@ -239,6 +246,18 @@ class RecsplainSettings(BaseSettings):
 
     def artifacts_path(self) -> Path:
         return self.resolve(self.artifacts)
+
+    @model_validator(mode="after")
+    def _ingress_outlives_its_requests(self) -> RecsplainSettings:
+        """An Ingress removed by downscaling holds explained requests for up to the deadline;
+        with Serve's default 20 s against a 45 s deadline they were cut off as 500s (the soak)."""
+        grace = self.deployments.ingress.graceful_shutdown_timeout_s
+        if grace <= self.explain.deadline_s:
+            raise ValueError(
+                f"deployments.ingress.graceful_shutdown_timeout_s ({grace}) must exceed "
+                f"explain.deadline_s ({self.explain.deadline_s})"
+            )
+        return self
 
 
 def serve_config(path: Path = CONFIG_FILE) -> dict[str, Any]:

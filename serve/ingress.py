@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from ray.llm._internal.serve.core.configs.openai_api_models import OpenAIHTTPException
@@ -37,6 +37,7 @@ from serve.api import (
     RecommendationRequest,
     RecommendationResponse,
     error_response,
+    error_responses,
     install_error_handlers,
 )
 from serve.config import RecsplainSettings
@@ -83,23 +84,37 @@ async def _vllm_client_error(request: Request, exc: VLLMClientError):
     return error_response(422, "invalid_request", str(exc))
 
 
+NOT_READY = {503: {"description": "not ready; the body names the reason"}}
 ENDPOINTS = {
     "recommendations": lambda app: app.post(
         "/v1/recommendations",
         response_model=RecommendationResponse,
-        responses={200: {"content": {"text/event-stream": {}}}},
+        responses={
+            200: {"content": {"text/event-stream": {}}},
+            **error_responses(401, 404, 413, 422, 503),
+        },
     ),
-    "item": lambda app: app.get("/v1/items/{item_id}", response_model=CatalogItem),
+    "item": lambda app: app.get(
+        "/v1/items/{item_id}",
+        response_model=CatalogItem,
+        responses=error_responses(401, 404, 422, 503),
+    ),
     "rollout": lambda app: app.post("/admin/rollout", include_in_schema=False),
     "rollout_state": lambda app: app.get("/admin/rollout", include_in_schema=False),
     "livez": lambda app: app.get("/livez"),
-    "readyz": lambda app: app.get("/readyz"),
-    "healthz": lambda app: app.get("/healthz"),
-    "prometheus": lambda app: app.get("/metrics"),
-    "models": lambda app: app.get("/v1/models"),
-    "model_data": lambda app: app.get("/v1/models/{model:path}"),
-    "chat": lambda app: app.post("/v1/chat/completions"),
-    "completions": lambda app: app.post("/v1/completions"),
+    "readyz": lambda app: app.get("/readyz", responses=NOT_READY),
+    "healthz": lambda app: app.get("/healthz", responses=NOT_READY),
+    "prometheus": lambda app: app.get("/metrics", response_class=PlainTextResponse),
+    "models": lambda app: app.get("/v1/models", responses=error_responses(401)),
+    "model_data": lambda app: app.get(
+        "/v1/models/{model:path}", responses=error_responses(401, 404, 422)
+    ),
+    "chat": lambda app: app.post(
+        "/v1/chat/completions", responses=error_responses(400, 401, 404, 413, 422, 503)
+    ),
+    "completions": lambda app: app.post(
+        "/v1/completions", responses=error_responses(400, 401, 404, 413, 422, 503)
+    ),
 }
 
 
@@ -250,9 +265,14 @@ class RecsplainIngress(OpenAiIngress):
                 )
                 self.admission.observe_engine(load["unfinished_requests"])
                 self.llm_circuit.observe(answered=True)
+            except TimeoutError:
+                # Queued behind chat calls on a saturated replica, or no replica up yet: neither
+                # says the engine died, so the circuit keeps its state.
+                log.debug("engine load poll timed out")
+                self.admission.observe_engine(0)  # a stale queue would refuse every call
             except Exception as exc:  # the engine restarting must not stop the poller
                 log.debug("engine load poll failed: %s: %s", type(exc).__name__, exc)
-                self.admission.observe_engine(0)  # a stale queue would refuse every call
+                self.admission.observe_engine(0)
                 self.llm_circuit.observe(answered=False)
             metrics.LLM_QUEUE.set(self.admission.queue())
             metrics.LLM_THROUGHPUT.set(self.admission.throughput)

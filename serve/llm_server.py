@@ -4,6 +4,11 @@ Two things can only be decided where the engine runs, not where the app is built
 (`auto` depends on that node's CPU or GPU, see `serve.hardware`) and the CPU engine's OpenMP
 thread binding. It also reports the engine's queue, which the ingress polls for admission
 control and the tests use to prove that abandoned requests are aborted.
+
+When the vLLM engine process dies, `check_health` (Ray Serve LLM's, which asks vLLM whether its
+engine is dead) raises; after three failed checks in a row (every `health_check_period_s`, 2 s)
+Serve replaces this replica, engine included. Calls that reach a dead engine fail at once, and
+the explanation policy answers with templates (reason `llm_error`).
 """
 
 from __future__ import annotations
@@ -53,7 +58,11 @@ class RecsplainLLMServer(LLMServer):
         await super().__init__(llm_config)
 
     async def engine_load(self) -> dict:
-        """Requests the engine holds (running or waiting); 0 means every abandoned one is gone."""
+        """Requests the engine holds (running or waiting); 0 means every abandoned one is gone.
+
+        Raises while the engine is dead, like `check_health`: the ingress's poll then opens its
+        circuit at once, instead of only once Serve has stopped this replica."""
+        await self.check_health()
         client = getattr(self.engine, "_engine_client", None)
         unfinished = client.get_num_unfinished_requests() if client is not None else 0
         return {"unfinished_requests": unfinished}

@@ -73,7 +73,8 @@ class Unavailable(RuntimeError):
 
 class Circuit:
     """Whether a deployment answers its polls. After `threshold` failed polls in a row (its
-    replica died and Serve is starting another, which for a vLLM engine takes a minute), calls
+    replica died and Serve is starting another, which for a vLLM engine takes a minute; a poll
+    that merely timed out behind busy work is not counted, see the ingress's poller), calls
     to it fail at once instead of waiting in Serve's router until their deadline; the first
     answered poll closes the circuit again."""
 

@@ -336,6 +336,10 @@ class BuildFollower:
             current = fallback
         await self.load(current)
         self.serving = current
+        try:
+            await asyncio.wait_for(self._sync(), self.start_timeout_s)  # serving it from now on
+        except Exception as exc:
+            log.warning("artifact registry unavailable (%s: %s)", type(exc).__name__, exc)
         return current
 
     async def run(self) -> None:
