@@ -129,6 +129,8 @@ def start_local(
     )
     serve.start(http_options={"host": host, "port": port})
     serve.run(build_app(args), name=APP_NAME, route_prefix="/", blocking=False)
+    # Ray's logging setup leaves httpx at INFO: a line per request from the driver's clients.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     url = f"http://{host}:{port}"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
