@@ -267,6 +267,7 @@ def report(run: SoakRun, rate: float, capacity_rps: float | None, window_s: floa
         "recommend_p99_bounded": recommend_p99 is not None and recommend_p99 < RECOMMEND_P99_MS,
         "no_memory_growth": not any(m["grows"] for m in memory.values()),
     }
+    explained = loadgen.LoadResult(run.samples, duration or 1).summary()
     return {
         "capacity_rps": capacity_rps,
         "rate_rps": round(rate, 3),
@@ -275,9 +276,9 @@ def report(run: SoakRun, rate: float, capacity_rps: float | None, window_s: floa
         "k": {"recommend": RECOMMEND_K, "explained": EXPLAINED_K},
         **totals,
         "latency": {kind: latency(group) for kind, group in kinds.items()},
-        "explanations": loadgen.LoadResult(run.samples, duration or 1).summary()[
-            "template_reasons"
-        ],
+        "explanations": {
+            key: explained[key] for key in ("llm_explanations", "llm_share", "template_reasons")
+        },
         "windows": timeline(run.samples, run.kinds, run.start, window_s),
         "memory_warmup_s": round(warmup_s, 1),
         "memory": memory,
