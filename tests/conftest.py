@@ -79,6 +79,12 @@ def injected_artifacts(tmp_path_factory, default_config):
     return out
 
 
+def error_of(response) -> dict:
+    """The `{"error": {...}}` body of an HTTP answer, which must be JSON."""
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()["error"]
+
+
 WARM_USERS = 3  # stored users whose top-3 explanations are precomputed before the app starts
 
 

@@ -29,6 +29,7 @@ from serve.middleware import (
     read_key,
 )
 from serve.proxy import JsonProxyErrors, StripProxyControlHeaders, middlewares
+from tests.conftest import error_of
 
 KEY = "s3cret-key"
 LIMIT = 4096
@@ -60,11 +61,6 @@ def make_app(key: str | None = KEY) -> FastAPI:
 @pytest.fixture
 def client():
     return TestClient(make_app(), headers={"Authorization": f"Bearer {KEY}"})
-
-
-def error_of(response) -> dict:
-    assert response.headers["content-type"].startswith("application/json")
-    return response.json()["error"]
 
 
 def chunks(total: int, size: int = 1000):

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.conftest import API_KEY, INJECTED_ITEM, WARM_USERS
+from tests.conftest import API_KEY, INJECTED_ITEM, WARM_USERS, error_of
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 YEAR_TITLE = re.compile(r"([A-Z0-9][^.;:!?\"]{1,80}? \((?:19|20)\d\d\))")
@@ -24,11 +24,6 @@ def client(service):
 
 def recommend(client, **body):
     return client.post("/v1/recommendations", json=body)
-
-
-def error_of(response) -> dict:
-    assert response.headers["content-type"].startswith("application/json")
-    return response.json()["error"]
 
 
 def test_recommendations_with_grounded_explanations(client):
