@@ -1,7 +1,8 @@
 """One directory per built model, written atomically and checked when loaded.
 
 Layout: `index.faiss`, `items.parquet`, `embeddings.npz` (cf, content, popularity),
-`interactions.parquet` (stored users' histories) and `manifest.json` (format version, data hash,
+`interactions.parquet` (stored users' histories), `itemitem.npz` (the served item-item weights,
+empty for the hybrid) and `manifest.json` (format version, data hash,
 parameters, library versions, created_at, evaluation metrics, and a checksum per file).
 
 A build is either written to a fixed directory (`write_artifacts`, swapped in atomically) or, for
@@ -26,23 +27,28 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 
 from retrieval.config import RetrievalConfig
 from retrieval.hybrid import ItemSpace
 from retrieval.index import VectorIndex
+from retrieval.itemitem import ItemItem
 from retrieval.recommender import Recommender
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: resolved feedback and domain, a weight column, top_share evidence
-INDEX, ITEMS, EMBEDDINGS, INTERACTIONS, MANIFEST = (
+# 2: resolved feedback and domain, a weight column, top_share evidence; 3: the served model is
+# chosen per build (config.model) and item-item weights are stored
+FORMAT_VERSION = 3
+INDEX, ITEMS, EMBEDDINGS, INTERACTIONS, ITEM_ITEM, MANIFEST = (
     "index.faiss",
     "items.parquet",
     "embeddings.npz",
     "interactions.parquet",
+    "itemitem.npz",
     "manifest.json",
 )
-DATA_FILES = (INDEX, ITEMS, EMBEDDINGS, INTERACTIONS)
+DATA_FILES = (INDEX, ITEMS, EMBEDDINGS, INTERACTIONS, ITEM_ITEM)
 READ_ONLY = 0o444
 TRACKED_LIBRARIES = (
     "recsplain",
@@ -133,6 +139,13 @@ def _stage(
             staging / EMBEDDINGS, cf=space.cf, content=space.content, popularity=space.popularity
         )
         recommender.interactions.write_parquet(staging / INTERACTIONS)
+        count = recommender.items.height
+        weights = (
+            recommender.item_item.weights
+            if recommender.item_item is not None
+            else sp.csr_matrix((count, count), dtype=np.float32)
+        )
+        sp.save_npz(staging / ITEM_ITEM, weights)
         manifest = {
             "format_version": FORMAT_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -253,4 +266,10 @@ def load_recommender(path: Path, expected_data_hash: str | None = None) -> tuple
     if index.dim != space.dim:
         raise ArtifactError(f"{path}: index dimension {index.dim}, embeddings give {space.dim}")
     interactions = pl.read_parquet(path / INTERACTIONS)
-    return Recommender(items, space, index, interactions, config), manifest
+    item_item = None
+    if config.model.kind != "hybrid":
+        weights = sp.load_npz(path / ITEM_ITEM).tocsr()
+        if weights.shape != (items.height, items.height):
+            raise ArtifactError(f"{path}: {ITEM_ITEM} is {weights.shape}, not items x items")
+        item_item = ItemItem(weights, space.popularity, config.model.popularity_blend)
+    return Recommender(items, space, index, interactions, config, item_item), manifest

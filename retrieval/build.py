@@ -1,7 +1,9 @@
 """`recsplain build`: data to a loadable artifact directory, with holdout metrics in its manifest.
 
-The served model is first trained on the holdout train split and scored on the test split, so
-the manifest says how good this build is; then it is retrained on all interactions and written.
+The served model is chosen on a validation split carved from the holdout's train part
+(`retrieval.selection`; `tune=False` keeps the config's model), then trained on the train part
+and scored on the test split, so the manifest says how good this build is; then it is retrained
+on all interactions and written.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from retrieval.evaluate import EvalData, model_metrics
 from retrieval.feedback import describe as describe_feedback
 from retrieval.preprocess import preprocess
 from retrieval.recommender import Recommender
+from retrieval.selection import Validation, choose_model
 from retrieval.split import holdout_split
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ STEPS = (
     "load data",
     "preprocess",
     "embed item text",
+    "choose model",
     "holdout evaluation",
     "fit and index",
     "write",
@@ -40,6 +44,7 @@ def build(
     progress: bool = True,
     *,
     into: Path | None = None,
+    tune: bool = True,
 ) -> dict:
     """Build artifacts for `config` into `out`, or as a new version under `into`; return the
     manifest, with `path` (where it was written) added.
@@ -73,12 +78,18 @@ def build(
         texts = item_texts(dataset.items, config.content.max_chars)
         content = embed_texts(texts, config.content, progress=progress)
         step(3)
+        selection = {"chosen": "as configured", "model": config.model.model_dump(mode="json")}
+        if tune:
+            carved = holdout_split(split.train, config.preprocess, dataset.has_timestamps)
+            validation = Validation.of(carved, dataset.items)
+            config, selection = choose_model(config, validation, content, progress=progress)
+        step(4)
         holdout = EvalData.from_split(split, dataset.items)
         metrics = model_metrics("served", holdout, content, config)
         log.info("holdout metrics: %s", metrics)
-        step(4)
-        recommender = Recommender.fit(interactions, dataset.items, content, config)
         step(5)
+        recommender = Recommender.fit(interactions, dataset.items, content, config)
+        step(6)
         fields = dict(
             data_hash=dataset.data_hash,
             data_files=dataset.files,
@@ -86,6 +97,7 @@ def build(
             feedback=describe_feedback(dataset.feedback),
             domain=dataset.domain.model_dump(mode="json"),
             metrics={"protocol": f"holdout of the served model: {split.description}", **metrics},
+            selection=selection,
             timings=timings,
         )
         if into is not None:

@@ -88,7 +88,11 @@ class DataConfig(_Strict):
 
     `layout="movielens"` reads ratings.csv, movies.csv and tags.csv. `layout="generic"` reads one
     interactions file and one items file (CSV, TSV, parquet or `::`-separated .dat) with the
-    column mapping below.
+    column mapping below. `items_file: null` is a log with no catalog file: the interactions'
+    item column is both the id and the title (a game log of user, title, hours).
+
+    Ids and titles are trimmed; ids that differ only by surrounding whitespace ("Duke Nukem
+    Forever " and "Duke Nukem Forever") are one item, with a warning that counts them.
 
     Text files: `separator` None picks it by suffix (`,` for .csv, tab for .tsv/.tab, and for .dat
     or any other suffix whichever of `::`, tab or `,` the first lines use). `quote_char` "auto"
@@ -105,7 +109,7 @@ class DataConfig(_Strict):
     path: Path = DEFAULT_DATA_DIR
     layout: Literal["auto", "movielens", "generic"] = "auto"
     interactions_file: str = "interactions.csv"
-    items_file: str = "items.csv"
+    items_file: str | None = "items.csv"
     interactions: InteractionColumns = Field(default_factory=InteractionColumns)
     items: ItemColumns = Field(default_factory=ItemColumns)
     has_header: bool = True
@@ -190,6 +194,32 @@ class HybridConfig(_Strict):
     recency_half_life: float = Field(3.0, gt=0)
 
 
+class ModelConfig(_Strict):
+    """Which model is served; `recsplain build` chooses it on a validation split (see
+    `retrieval.selection`) unless run with `--no-tune`, and stores the choice in the manifest.
+
+    - `hybrid`: ALS + content + popularity in one FAISS inner product (`HybridConfig`);
+    - `ease` / `itemknn`: item-item weights (Steck's EASE, or cosine neighbours) learnt from the
+      interaction matrix, scored exactly: a user's score is the sum of their liked items' weight
+      rows, scaled to a maximum of 1, plus `popularity_blend` times the item's log popularity
+      (0-1). Each item keeps its `neighbors` largest weights, so the stored matrix grows with
+      items x neighbors, and what is evaluated is that same sparse matrix.
+
+    `values` is what one liked item contributes: `binary` 1, or `weight` its feedback weight
+    (the rating, or log(1 + count) for plays and hours; `retrieval.feedback.weights`).
+    EASE inverts an items x items matrix of the items seen in training, so it is a candidate only
+    up to `ease_max_items` of them (about 0.9 GB of memory and a minute on 2 cores at 10k).
+    """
+
+    kind: Literal["hybrid", "ease", "itemknn"] = "hybrid"
+    values: Literal["binary", "weight"] = "binary"
+    popularity_blend: float = Field(0.0, ge=0)
+    ease_lambda: float = Field(100.0, gt=0)
+    itemknn_neighbors: int = Field(100, ge=1)
+    neighbors: int = Field(256, ge=1)
+    ease_max_items: int = Field(12_000, ge=1)
+
+
 class IndexConfig(_Strict):
     """FAISS index choice: exact inner product up to `exact_max_items`, approximate above."""
 
@@ -222,6 +252,7 @@ class RetrievalConfig(_Strict):
     als: ALSConfig = Field(default_factory=ALSConfig)
     content: ContentConfig = Field(default_factory=ContentConfig)
     hybrid: HybridConfig = Field(default_factory=HybridConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
     index: IndexConfig = Field(default_factory=IndexConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     evaluation: EvalConfig = Field(default_factory=EvalConfig)

@@ -110,22 +110,30 @@ def load_dataset(config: DataConfig) -> Dataset:
         interaction_cols, item_cols = MOVIELENS_INTERACTIONS, MOVIELENS_ITEMS
         tags_path: Path | None = root / "tags.csv"
     else:
-        interactions_path, items_path = root / config.interactions_file, root / config.items_file
+        interactions_path = root / config.interactions_file
+        items_path = root / config.items_file if config.items_file is not None else None
         interaction_cols, item_cols = config.interactions, config.items
         tags_path = None
 
     warnings: list[str] = []
-    items = _load_items(
-        _read_table(items_path, config, config.dat_item_names), item_cols, config, warnings
+    items = (
+        _load_items(
+            _read_table(items_path, config, config.dat_item_names), item_cols, config, warnings
+        )
+        if items_path is not None
+        else None
     )
-    known_items = set(items["item_id"].to_list())
-    interactions = _load_interactions(
-        _read_table(interactions_path, config, config.dat_interaction_names), interaction_cols
-    )
-    interactions = _drop_unknown_items(
-        interactions, known_items, interactions_path, config, warnings
-    )
-    files = [interactions_path, items_path]
+    interaction_table = _read_table(interactions_path, config, config.dat_interaction_names)
+    interactions = _load_interactions(interaction_table, interaction_cols, warnings)
+    if items is None:
+        items = _items_of_log(interactions)
+        files = [interactions_path]
+    else:
+        known_items = set(items["item_id"].to_list())
+        interactions = _drop_unknown_items(
+            interactions, known_items, interactions_path, config, warnings
+        )
+        files = [interactions_path, items_path]
     if tags_path is not None and tags_path.exists():
         tags = _load_tags(_read_table(tags_path, config, []), known_items, config, warnings)
         items = (
@@ -374,9 +382,20 @@ def _report_bad_rows(table: _Table, column: str, bad: pl.Series, what: str) -> N
     raise DataError(shown + (f" (and {more} more rows)" if more > 0 else ""))
 
 
-def _ids(table: _Table, column: str) -> pl.Series:
-    ids = table.frame[column].str.strip_chars()
+def _ids(table: _Table, column: str, warnings: list[str] | None = None) -> pl.Series:
+    """The column's ids, trimmed; ids that only whitespace told apart are merged, and counted
+    in `warnings` when given."""
+    raw = table.frame[column]
+    ids = raw.str.strip_chars()
     _report_bad_rows(table, column, ids.is_null() | (ids == ""), "empty id")
+    if warnings is not None:
+        variants = raw.n_unique() - ids.n_unique()
+        if variants:
+            first = int((raw != ids).arg_true()[0])
+            warnings.append(
+                f"{table.where(first)}, column '{column}': {variants} id(s) differ from another "
+                f"only by surrounding whitespace (first: {raw[first]!r}); merged after trimming"
+            )
     return ids
 
 
@@ -403,14 +422,16 @@ def _timestamps(table: _Table, column: str) -> pl.Series:
     return values
 
 
-def _load_interactions(table: _Table, cols: InteractionColumns) -> pl.DataFrame:
+def _load_interactions(
+    table: _Table, cols: InteractionColumns, warnings: list[str]
+) -> pl.DataFrame:
     wanted = [cols.user, cols.item] + [c for c in (cols.rating, cols.timestamp) if c]
     _require_columns(table, wanted)
     n = table.frame.height
     return pl.DataFrame(
         {
             "user_id": _ids(table, cols.user),
-            "item_id": _ids(table, cols.item),
+            "item_id": _ids(table, cols.item, warnings),
             "rating": _numbers(table, cols.rating) if cols.rating else pl.Series([1.0] * n),
             # Without timestamps, file order is the order of events.
             "timestamp": _timestamps(table, cols.timestamp)
@@ -424,11 +445,14 @@ def _load_items(
     table: _Table, cols: ItemColumns, config: DataConfig, warnings: list[str]
 ) -> pl.DataFrame:
     _require_columns(table, [cols.item, cols.title, *cols.list_fields, *cols.text_fields])
-    ids = _ids(table, cols.item)
+    ids = _ids(table, cols.item, warnings)
     duplicated = ids.is_duplicated() & ~ids.is_first_distinct()
+    # Whitespace variants of one id are merged (counted by `_ids`); true repeats are duplicates.
+    raw = table.frame[cols.item]
+    repeated = raw.is_duplicated() & ~raw.is_first_distinct()
     if config.duplicate_items == "error":
         try:
-            _report_bad_rows(table, cols.item, duplicated, "duplicate item id")
+            _report_bad_rows(table, cols.item, repeated, "duplicate item id")
         except DataError as exc:
             raise DataError(
                 f"{exc}; set data.duplicate_items: warn to keep each id's first row"
@@ -460,14 +484,28 @@ def _load_items(
             "description": description,
         }
     )
-    if duplicated.any():
-        first = int(duplicated.arg_true()[0])
+    if repeated.any():
+        first = int(repeated.arg_true()[0])
         warnings.append(
             f"{table.where(first)}: item id {ids[first]!r} already seen; "
-            f"{int(duplicated.sum())} such catalog row(s) dropped, each id keeps its first row"
+            f"{int(repeated.sum())} such catalog row(s) dropped, each id keeps its first row"
         )
-        items = items.filter(~duplicated)
-    return items
+    return items.filter(~duplicated) if duplicated.any() else items
+
+
+def _items_of_log(interactions: pl.DataFrame) -> pl.DataFrame:
+    """The catalog of a log without an items file: each item id, in first-seen order, is its own
+    title, and the catalog knows nothing else about it."""
+    ids = interactions["item_id"].unique(maintain_order=True)
+    return pl.DataFrame(
+        {
+            "item_id": ids,
+            "title": ids,
+            "genres": _empty_lists(len(ids)),
+            "tags": _empty_lists(len(ids)),
+            "description": pl.Series([""] * len(ids), dtype=pl.String),
+        }
+    )
 
 
 def _empty_lists(n: int) -> pl.Series:

@@ -2,13 +2,16 @@
 
 `served` is the `Recommender` the HTTP server runs, trained on the train split; the baselines
 (popularity, itemknn, ease, als, content) see the same train positives. Each model is an entry
-of `MODELS` that fits on train and ranks. With `tune=True`, hyperparameters are chosen on a
-validation split carved from train the same way (`retrieval.split`), never on test.
+of `MODELS` that fits on train and ranks. With `tune=True` (the default, as in `recsplain
+build`) the served model is chosen exactly as a build chooses it (`retrieval.selection`), and
+the baselines' knobs are tuned, both on a validation split carved from train the same way
+(`retrieval.split`), never on test.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +29,7 @@ from retrieval.matrix import item_positions, user_item_matrix
 from retrieval.metrics import ranking_metrics
 from retrieval.preprocess import preprocess
 from retrieval.recommender import Query, Recommender
+from retrieval.selection import Validation, choose_model
 from retrieval.split import Split, holdout_split
 from retrieval.tuning import tune_config
 
@@ -132,7 +136,7 @@ def model_metrics(
 def evaluate(
     config: RetrievalConfig,
     models: tuple[str, ...] = tuple(MODELS),
-    tune: bool = False,
+    tune: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict:
     """Run the protocol and return the JSON-ready report."""
@@ -142,14 +146,23 @@ def evaluate(
     split = holdout_split(interactions, config.preprocess, dataset.has_timestamps)
     progress("embedding item text")
     content = embed_texts(item_texts(dataset.items, config.content.max_chars), config.content)
-    tuned = None
+    tuned = selection = None
+    started = time.perf_counter()
     if tune:
-        progress("tuning on the validation split")
         carved = holdout_split(split.train, config.preprocess, dataset.has_timestamps)
+        if "served" in models:
+            progress("choosing the served model on the validation split")
+            config, selection = choose_model(
+                config, Validation.of(carved, dataset.items), content, progress=False
+            )
+        progress("tuning the baselines on the validation split")
         validation = EvalData.from_split(carved, dataset.items)
         config, tuned = tune_config(
-            config, lambda name, candidate: model_metrics(name, validation, content, candidate)
+            config,
+            lambda name, candidate: model_metrics(name, validation, content, candidate),
+            models,
         )
+    tuning_seconds = round(time.perf_counter() - started, 1)
     data = EvalData.from_split(split, dataset.items)
     k = config.evaluation.k
     results = {}
@@ -177,6 +190,8 @@ def evaluate(
             if tune
             else "config as given",
             "tuned": tuned,
+            "selection": selection,
+            "tuning_seconds": tuning_seconds,
             "data_warnings": dataset.warnings,
         },
         "k": k,

@@ -20,13 +20,18 @@ from retrieval.hybrid import History
 class EvidenceItem:
     """`rating` is the user's value for the item on the catalog's feedback scale (a rating, a
     count, 1); `top_share` the share of the user's history with a higher value (0: their most
-    played), so counts can be told as "among your most played" without quoting them."""
+    played), so counts can be told as "among your most played" without quoting them.
+
+    `also_share` is the collaborative signal: of the users who liked this item, the share who
+    also liked the recommended one (0.38: "38% of the people who play X also play Y"), rounded to
+    two places as every prompt, template and the verifier see it; None where it is not known."""
 
     item_id: str
     title: str
     rating: float | None
     similarity: float
     top_share: float | None = None
+    also_share: float | None = None
 
 
 def evidence_positions(

@@ -11,6 +11,7 @@ from functools import cached_property
 
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 
 from retrieval.config import FeedbackConfig, RetrievalConfig
 from retrieval.evidence import (
@@ -21,9 +22,10 @@ from retrieval.evidence import (
     top_share,
 )
 from retrieval.feedback import positive_threshold, value_problem, weights
-from retrieval.hybrid import History, ItemSpace, fit_item_space, user_vectors
+from retrieval.hybrid import History, ItemSpace, fit_item_space, liked_weight, user_vectors
 from retrieval.index import VectorIndex
-from retrieval.matrix import item_positions
+from retrieval.itemitem import ItemItem
+from retrieval.matrix import item_positions, user_item_matrix
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,14 @@ class Recommender:
         index: VectorIndex,
         interactions: pl.DataFrame,
         config: RetrievalConfig,
+        item_item: ItemItem | None = None,
     ):
+        if (item_item is None) != (config.model.kind == "hybrid"):
+            raise ValueError(
+                f"model {config.model.kind!r} needs item-item weights exactly when "
+                "it is not the hybrid"
+            )
+        self.item_item = item_item
         self.items = items
         self.space = space
         self.index = index
@@ -87,6 +96,10 @@ class Recommender:
         self.positions = item_positions(items)
         self.similarity_vectors = space.similarity_vectors()
         self.histories = self._histories(interactions)
+        positives = interactions.filter(pl.col("positive"))
+        users = positives["user_id"].unique(maintain_order=True).to_list()
+        # Who liked what, by item: the collaborative evidence ("38% of the people who ...").
+        self.likers = user_item_matrix(positives, users, self.positions).tocsc()
 
     @cached_property
     def item_vectors(self) -> np.ndarray:
@@ -104,7 +117,14 @@ class Recommender:
         """Train on preprocessed interactions and index the catalog."""
         space = fit_item_space(interactions, items, content, config)
         index = VectorIndex.build(space.index_vectors(), config.index)
-        return cls(items, space, index, interactions, config)
+        item_item = None
+        if config.model.kind != "hybrid":
+            positives = interactions.filter(pl.col("positive"))
+            users = positives["user_id"].unique(maintain_order=True).to_list()
+            values = "weight" if config.model.values == "weight" else None
+            matrix = user_item_matrix(positives, users, item_positions(items), values=values)
+            item_item = ItemItem.fit(matrix, space.popularity, config.model)
+        return cls(items, space, index, interactions, config, item_item)
 
     def _histories(self, interactions: pl.DataFrame) -> dict[str, History]:
         frame = interactions.with_columns(
@@ -162,14 +182,18 @@ class Recommender:
     def recommend(
         self, queries: list[Query], k: int, with_evidence: bool = True
     ) -> list[list[Recommendation]]:
-        """Top-k unseen items for each query, in one batched index search."""
-        vectors = user_vectors(self.space, [query.history for query in queries], self.config)
+        """Top-k unseen items for each query: one batched index search for the hybrid, exact
+        item-item scores otherwise."""
         excluded = [
             set(query.history.items.tolist())
             | {self.positions[i] for i in query.exclude_item_ids if i in self.positions}
             for query in queries
         ]
-        scores, ids = self.index.search(vectors, k, excluded)
+        if self.item_item is None:
+            vectors = user_vectors(self.space, [query.history for query in queries], self.config)
+            scores, ids = self.index.search(vectors, k, excluded)
+        else:
+            scores, ids = self._item_item_top(queries, k, excluded)
         return [
             self._ranked(query, [int(i) for i in row_ids if i >= 0], row_scores, with_evidence)
             for query, row_scores, row_ids in zip(queries, scores, ids, strict=True)
@@ -181,8 +205,60 @@ class Recommender:
         if unknown:
             raise UnknownItemsError(unknown)
         positions = [self.positions[item_id] for item_id in item_ids]
-        vector = user_vectors(self.space, [query.history], self.config)[0]
-        return self._ranked(query, positions, self.item_vectors[positions] @ vector, True)
+        if self.item_item is not None:
+            scores = self.item_item.scores(self._liked_rows([query]))[0, positions]
+        else:
+            vector = user_vectors(self.space, [query.history], self.config)[0]
+            scores = self.item_vectors[positions] @ vector
+        return self._ranked(query, positions, scores, True)
+
+    def _liked_rows(self, queries: list[Query]) -> sp.csr_matrix:
+        """Each query's liked items as a catalog-wide row: 1s, or feedback weights."""
+        by_weight = self.config.model.values == "weight"
+        liked = liked_weight(self.config) if by_weight else 1.0
+        rows, cols, data = [], [], []
+        for row, query in enumerate(queries):
+            history = query.history
+            used = np.flatnonzero(history.positive)
+            values = np.where(np.isnan(history.weights[used]), liked, history.weights[used])
+            rows += [row] * len(used)
+            cols += history.items[used].tolist()
+            data += (values if by_weight else np.ones(len(used))).tolist()
+        matrix = sp.csr_matrix(
+            (np.asarray(data, dtype=np.float32), (rows, cols)),
+            shape=(len(queries), len(self.item_ids)),
+        )
+        if not by_weight:  # an item liked twice is liked once
+            matrix.data = np.minimum(matrix.data, 1.0)
+        return matrix
+
+    def _item_item_top(
+        self, queries: list[Query], k: int, excluded: list[set[int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-k of the item-item scores, excluded items never among them (-1 pads)."""
+        scores = self.item_item.scores(self._liked_rows(queries))
+        k = min(k, scores.shape[1])
+        top_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        top_ids = np.full((len(queries), k), -1, dtype=np.int64)
+        for row, skip in enumerate(excluded):
+            if skip:
+                scores[row, list(skip)] = -np.inf
+            best = np.argpartition(-scores[row], k - 1)[:k]
+            best = best[np.argsort(-scores[row, best], kind="stable")]
+            best = best[np.isfinite(scores[row, best])]
+            top_ids[row, : len(best)], top_scores[row, : len(best)] = best, scores[row, best]
+        return top_scores, top_ids
+
+    def also_share(self, liked: int, other: int) -> float | None:
+        """Of the users who liked catalog position `liked`, the share who also liked `other`,
+        to two places; None when nobody stored liked it."""
+        column = self.likers.indices[self.likers.indptr[liked] : self.likers.indptr[liked + 1]]
+        if column.size == 0:
+            return None
+        others = self.likers.indices[self.likers.indptr[other] : self.likers.indptr[other + 1]]
+        return round(
+            float(np.intersect1d(column, others, assume_unique=True).size / column.size), 2
+        )
 
     def _ranked(
         self, query: Query, positions: list[int], scores, with_evidence: bool
@@ -216,6 +292,7 @@ class Recommender:
                 rating=rating_or_none(rating),
                 similarity=round(similarity, 4),
                 top_share=top_share(history, rating),
+                also_share=self.also_share(item, position),
             )
             for item, rating, similarity in triples
         ]

@@ -75,6 +75,13 @@ def build(
     ] = None,
     data: DataOption = None,
     config: ConfigOption = None,
+    tune: Annotated[
+        bool,
+        typer.Option(
+            help="choose the served model on a validation split carved from train; --no-tune "
+            "serves the config's model as written"
+        ),
+    ] = True,
 ) -> None:
     """Train the retriever on DATA and write an artifact directory."""
     from retrieval.artifacts import ArtifactError
@@ -86,7 +93,7 @@ def build(
         raise _fail("give --out or --into, not both")
     target = {"into": into} if into is not None else {"out": out or DEFAULT_ARTIFACTS}
     try:
-        manifest = run_build(load_config(config, data), **target)
+        manifest = run_build(load_config(config, data), tune=tune, **target)
     except (DataError, SplitError, ArtifactError) as exc:
         raise _fail(str(exc)) from None
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in manifest["metrics"].items() if k != "protocol")
@@ -212,8 +219,12 @@ def evaluate(
     data: DataOption = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="write the report here")] = None,
     tune: Annotated[
-        bool, typer.Option(help="tune on a validation split carved from train")
-    ] = False,
+        bool,
+        typer.Option(
+            help="choose the served model as `build` does, and tune the baselines, on a "
+            "validation split carved from train"
+        ),
+    ] = True,
     model: Annotated[list[str] | None, typer.Option(help="evaluate only these models")] = None,
     config: ConfigOption = None,
 ) -> None:

@@ -75,7 +75,7 @@ def injected_artifacts(tmp_path_factory, default_config):
         update={"data": default_config.data.model_copy(update={"path": data})}
     )
     out = tmp_path_factory.mktemp("artifacts") / "injected"
-    build(config, out, progress=False)
+    build(config, out, progress=False, tune=False)  # the default's model, without the search
     return out
 
 

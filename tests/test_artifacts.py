@@ -38,6 +38,7 @@ def test_manifest_records_what_a_build_needs(default_artifacts):
         "items.parquet",
         "embeddings.npz",
         "interactions.parquet",
+        "itemitem.npz",
     }
 
 

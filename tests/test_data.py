@@ -130,8 +130,44 @@ def test_duplicate_item_ids_can_keep_the_first_row_with_a_counted_warning(tmp_pa
     assert dataset.items["title"].to_list() == ["One", "Two", "Three"]
     assert dataset.interactions.height == 3
     assert dataset.warnings == [
-        "items.csv row 3 (line 4): item id 'm1' already seen; 2 such catalog row(s) dropped, "
-        "each id keeps its first row"
+        "items.csv row 5 (line 6), column 'item_id': 1 id(s) differ from another only by "
+        "surrounding whitespace (first: 'm2\\t'); merged after trimming",
+        "items.csv row 3 (line 4): item id 'm1' already seen; 1 such catalog row(s) dropped, "
+        "each id keeps its first row",
+    ]
+
+
+def test_whitespace_variants_of_an_id_merge_without_duplicate_items_warn(tmp_path):
+    """A trailing space is the same item, not a duplicate to refuse ("Duke Nukem Forever ")."""
+    items = ITEMS_CSV + "m2 ,Two again,Drama\n"
+    dataset = load_dataset(write_generic(tmp_path, items_csv=items))
+    assert dataset.items["item_id"].to_list() == ["m1", "m2"]
+    assert "1 id(s) differ from another only by surrounding whitespace" in dataset.warnings[0]
+
+
+def test_a_log_without_an_items_file_is_its_own_title_only_catalog(tmp_path):
+    """A game log: user, title, hours; the title is the id, and variants that differ only by
+    surrounding whitespace are one game whose hours add up."""
+    (tmp_path / "log.csv").write_text(
+        "user,game,hours\nu1,Garry's Mod,120.5\nu1,Unturned,3.2\nu1,Duke Nukem Forever ,0.5\n"
+        "u2,Duke Nukem Forever,1.1\nu2, Duke Nukem Forever,2\nu2,Garry's Mod,10\n"
+    )
+    config = DataConfig(
+        path=tmp_path,
+        layout="generic",
+        interactions_file="log.csv",
+        items_file=None,
+        interactions={"user": "user", "item": "game", "rating": "hours", "timestamp": None},
+    )
+    dataset = load_dataset(config)
+    assert dataset.items["item_id"].to_list() == ["Garry's Mod", "Unturned", "Duke Nukem Forever"]
+    assert dataset.items["title"].to_list() == dataset.items["item_id"].to_list()
+    assert dataset.items["genres"].to_list() == [[], [], []]
+    assert dataset.feedback.kind == "implicit"  # hours: floats beyond any rating scale
+    assert dataset.files == [str(tmp_path / "log.csv")]
+    assert dataset.warnings == [
+        "log.csv row 3 (line 4), column 'game': 2 id(s) differ from another only by "
+        "surrounding whitespace (first: 'Duke Nukem Forever '); merged after trimming"
     ]
 
 

@@ -1,0 +1,138 @@
+"""The served model is chosen on validation, served exactly as evaluated, and item-item models
+give the same answers stored, loaded, and for an anonymous history."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from retrieval.artifacts import load_recommender
+from retrieval.baselines import EASE
+from retrieval.build import build
+from retrieval.config import DataConfig, ModelConfig, RetrievalConfig
+from retrieval.evaluate import evaluate
+from retrieval.itemitem import ItemItem, _top_per_row, learn_weights, popularity_scores
+from retrieval.recommender import Query
+
+rng = np.random.default_rng(3)
+
+
+def _likes(users=60, items=30, density=0.2) -> sp.csr_matrix:
+    return sp.csr_matrix((rng.random((users, items)) < density).astype(np.float32))
+
+
+def test_ease_weights_with_every_neighbour_kept_score_as_the_baseline():
+    likes = _likes()
+    config = ModelConfig(kind="ease", ease_lambda=10.0, neighbors=1000)
+    served = likes @ learn_weights(likes, config)
+    baseline = np.where(EASE(likes, 10.0).weights > 0, EASE(likes, 10.0).weights, 0)
+    active = np.flatnonzero(np.asarray(likes.sum(axis=0)).ravel() > 0)
+    expected = np.zeros(likes.shape, dtype=np.float32)
+    expected[:, active] = likes[:, active] @ baseline
+    assert np.allclose(served.toarray(), expected, atol=1e-5)
+
+
+def test_each_item_keeps_only_its_strongest_weights():
+    dense = np.array([[0.0, 3.0, 1.0, 2.0], [5.0, 0.0, -1.0, 4.0]], dtype=np.float32)
+    assert _top_per_row(dense, 2).tolist() == [[0, 3, 0, 2], [5, 0, 0, 4]]
+
+
+def test_scores_are_scaled_to_one_then_blended_with_popularity():
+    likes = _likes()
+    popularity = popularity_scores(likes)
+    assert popularity.max() == pytest.approx(1.0)
+    model = ItemItem.fit(likes, popularity, ModelConfig(kind="itemknn", popularity_blend=0.5))
+    raw = model.raw_scores(likes[:5])
+    assert np.allclose(raw.max(axis=1), 1.0)
+    assert np.allclose(model.scores(likes[:5]), raw + 0.5 * popularity)
+
+
+def _pairs_data(path, users=240, pairs=40):
+    """Each user likes a few whole pairs (2i, 2i+1) and one popular item: item-item recovers a
+    held-out half of a pair exactly, which a popularity ranking cannot."""
+    lines = ["user_id,item_id"]
+    for user in range(users):
+        chosen = rng.choice(pairs, size=3, replace=False)
+        for pair in chosen:
+            lines += [f"u{user},i{2 * pair}", f"u{user},i{2 * pair + 1}"]
+        lines.append(f"u{user},pop{user % 3}")
+    (path / "interactions.csv").write_text("\n".join(lines) + "\n")
+    titles = [f"i{i}" for i in range(2 * pairs)] + [f"pop{i}" for i in range(3)]
+    (path / "items.csv").write_text(
+        "item_id,title\n" + "\n".join(f"{t},Item {t}" for t in titles) + "\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def pairs_config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pairs")
+    _pairs_data(path)
+    return RetrievalConfig(
+        data=DataConfig(
+            path=path,
+            layout="generic",
+            interactions={"rating": None, "timestamp": None},
+            items={"list_fields": []},
+        ),
+        content={"cache_dir": tmp_path_factory.mktemp("embeddings")},
+    )
+
+
+@pytest.fixture(scope="module")
+def pairs_build(pairs_config, tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "pairs"
+    return out, build(pairs_config, out, progress=False)
+
+
+def test_the_build_serves_the_best_candidate_on_validation(pairs_build):
+    _, manifest = pairs_build
+    selection = manifest["selection"]
+    candidates = selection["candidates"]
+    assert selection["chosen"] == max(candidates, key=candidates.get)
+    families = {name.split("(")[0] for name in candidates}
+    assert families == {"hybrid", "ease", "itemknn"}
+    # Binary feedback: the weighted item-item variants would be the same model.
+    assert not any("values=weight" in name for name in candidates)
+    assert manifest["config"]["model"] == selection["model"]
+
+
+def test_evaluate_serves_and_scores_what_build_serves(pairs_config, pairs_build):
+    _, manifest = pairs_build
+    report = evaluate(pairs_config, models=("popularity", "served"))
+    assert report["protocol"]["selection"]["chosen"] == manifest["selection"]["chosen"]
+    assert report["models"]["served"] == pytest.approx(
+        {k: v for k, v in manifest["metrics"].items() if k != "protocol"}
+    )
+    assert report["models"]["served"]["ndcg@10"] > report["models"]["popularity"]["ndcg@10"]
+
+
+def test_an_item_item_build_loads_and_answers_as_fitted(pairs_build):
+    out, manifest = pairs_build
+    recommender, _ = load_recommender(out)
+    if recommender.item_item is None:
+        pytest.skip(f"the search chose {manifest['selection']['chosen']}")
+    history = recommender.user_history("u0")
+    stored = recommender.recommend([Query(history)], 5)[0]
+    entries = [(recommender.item_ids[i], None) for i in history.items]
+    anonymous = recommender.recommend([Query(recommender.history_from_items(entries))], 5)[0]
+    assert [r.item_id for r in stored] == [r.item_id for r in anonymous]
+    seen = {recommender.item_ids[i] for i in history.items}
+    assert not seen & {r.item_id for r in stored}
+    described = recommender.describe(Query(history), [r.item_id for r in stored])
+    assert [r.score for r in described] == pytest.approx([r.score for r in stored], abs=1e-5)
+
+
+def test_also_share_is_the_share_of_an_items_fans_who_like_the_other(pairs_build):
+    recommender, _ = load_recommender(pairs_build[0])
+    likers = recommender.likers.toarray() > 0
+    a, b = recommender.positions["i0"], recommender.positions["pop0"]
+    assert likers[:, b].sum() > 2 * likers[:, a].sum()  # so the direction matters
+    expected = round(float((likers[:, a] & likers[:, b]).sum() / likers[:, a].sum()), 2)
+    assert recommender.also_share(a, b) == expected
+    assert recommender.also_share(a, recommender.positions["i1"]) == 1.0  # a pair
+    recs = recommender.recommend([Query(recommender.user_history("u1"))], 3)[0]
+    for rec in recs:
+        for evidence in rec.evidence:
+            shared = recommender.also_share(
+                recommender.positions[evidence.item_id], recommender.positions[rec.item_id]
+            )
+            assert evidence.also_share == shared
