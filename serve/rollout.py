@@ -429,10 +429,13 @@ class Catalog:
 
 
 def build_info(path: Path, manifest: dict, vocabulary: Vocabulary) -> dict:
-    """The `retriever` block of /healthz and of every response: which build answered."""
+    """The `retriever` block of /healthz and of every response: which build answered, and the
+    model it serves (chosen on validation; the manifest's `selection` has every candidate)."""
+    selection = manifest.get("selection") or {}
     return {
         "artifact": Path(path).name,
         "created_at": manifest["created_at"],
         "data_hash": manifest["data_hash"],
         "catalog": vocabulary.describe(),
+        "model": selection.get("chosen", "as configured"),
     }
