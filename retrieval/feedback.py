@@ -24,15 +24,17 @@ POSITIVE_SHARE = 0.7
 def infer_feedback(values: np.ndarray, has_values: bool = True) -> FeedbackConfig:
     """The kind (and, for ratings, the scale) that `values` look like.
 
-    No value column, or only 0 and 1: binary. Integers beyond any rating scale, or any value above
-    10: implicit counts or weights. Otherwise explicit ratings on a 0.5-5 / 1-5 scale when the
+    No value column, or only 0 and 1: binary. Integers beyond any rating scale, any value above
+    10, or values off whole and half steps (0.1 or 7.9 hours): implicit counts or weights. Otherwise explicit ratings on a 0.5-5 / 1-5 scale when the
     largest is 5 or less, else 1-10 (the minimum is the smallest value seen, or 1).
     """
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
     if not has_values or values.size == 0 or np.isin(values, (0.0, 1.0)).all():
         return FeedbackConfig(kind="binary", scale=(0.0, 1.0))
-    if values.max() > MAX_RATING_SCALE or values.min() < 0:
+    # Ratings come in whole or half steps; 0.1 or 7.9 (hours played) are measurements.
+    off_steps = not np.allclose(values * 2, np.round(values * 2))
+    if values.max() > MAX_RATING_SCALE or values.min() < 0 or off_steps:
         return FeedbackConfig(kind="implicit")
     top = 5.0 if values.max() <= 5.0 else MAX_RATING_SCALE
     bottom = float(min(values.min(), 1.0))

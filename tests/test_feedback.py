@@ -26,6 +26,7 @@ MOVIELENS = np.array([0.5, 3.0, 3.5, 4.0, 5.0])
         (np.array([0, 1, 10, 4]), True, "explicit", (0.0, 10.0)),  # Book-Crossing's 0-10
         (np.array([1, 13883, 350000, 2]), True, "implicit", None),  # play counts
         (np.array([0.25, 12.5, 40.0]), True, "implicit", None),  # hours
+        (np.array([0.1, 2.3, 7.9, 1.0]), True, "implicit", None),  # hours, none above 10
         (np.array([1, 1, 1]), True, "binary", (0.0, 1.0)),
         (np.array([0, 1, 1]), True, "binary", (0.0, 1.0)),
         (np.array([1.0, 1.0]), False, "binary", (0.0, 1.0)),  # no value column
