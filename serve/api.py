@@ -71,6 +71,11 @@ class EvidenceOut(BaseModel):
     top_share: float | None = Field(
         None, description="share of the user's history valued higher (0: their top)"
     )
+    also_share: float | None = Field(
+        None,
+        description="of the users who liked this item, the share who also liked the "
+        "recommended one (0.38: 38%); null where not known",
+    )
 
 
 class ExplanationOut(BaseModel):

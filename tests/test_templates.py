@@ -75,47 +75,50 @@ def test_template_passes_the_verifier(
         (
             "rated",
             "en",
-            "Because you rated The Godfather (1972) 5/5 "
+            "Casino (1995) is recommended because you rated The Godfather (1972) 5/5 "
             "and both items have Crime and Drama in common.",
         ),
         (
             "rated",
             "de",
-            "Weil du The Godfather (1972) mit 5/5 bewertet hast "
+            "Casino (1995) wird empfohlen, weil du The Godfather (1972) mit 5/5 bewertet hast "
             "und beide Artikel Crime und Drama gemeinsam haben.",
         ),
         (
             "rated",
             "fr",
-            "Parce que vous avez noté The Godfather (1972) 5/5 "
+            "Casino (1995) est recommandé parce que vous avez noté The Godfather (1972) 5/5 "
             "et que les deux articles ont Crime et Drama en commun.",
         ),
         (
             "rated",
             "es",
-            "Porque valoraste The Godfather (1972) con 5/5 y ambos tienen Crime y Drama en común.",
+            "Se recomienda Casino (1995) porque valoraste The Godfather (1972) con 5/5 "
+            "y ambos tienen Crime y Drama en común.",
         ),
         (
             "half_star",
             "en",
-            "Because you rated Seven (1995) 4.5/5 "
+            "Casino (1995) is recommended because you rated Seven (1995) 4.5/5 "
             "and both items have Thriller, serial killer and twist ending in common.",
         ),
         (
             "half_star",
             "de",
-            "Weil du Seven (1995) mit 4,5/5 bewertet hast "
+            "Casino (1995) wird empfohlen, weil du Seven (1995) mit 4,5/5 bewertet hast "
             "und beide Artikel Thriller, serial killer und twist ending gemeinsam haben.",
         ),
         (
             "unrated",
             "en",
-            "Because you liked The Godfather (1972) and both items have Crime in common.",
+            "Casino (1995) is recommended because you liked The Godfather (1972) "
+            "and both items have Crime in common.",
         ),
         (
             "no_shared_tags",
             "en",
-            "Because you rated Heat (1995) 4/5 and the two items are similar.",
+            "Casino (1995) is recommended because you rated Heat (1995) 4/5, "
+            "and no other of your items is more like it.",
         ),
     ],
 )
@@ -181,16 +184,16 @@ def on(items, vocabulary: Vocabulary, value: float, top_share: float | None, lan
 @pytest.mark.parametrize(
     ("vocabulary", "value", "top_share", "language", "opening"),
     [
-        (PLAYS, 13883.0, 0.0, "en", "Because The Godfather (1972) is among your most played"),
-        (PLAYS, 3.0, 0.6, "en", "Because you played The Godfather (1972)"),
-        (HOURS, 120.0, 0.1, "en", "Because The Godfather (1972) is among your favourites"),
-        (HOURS, 2.0, 0.9, "en", "Because The Godfather (1972) is in your history"),
-        (PLAYS, 13883.0, 0.0, "de", "Weil The Godfather (1972) zu deinen Favoriten gehört"),
-        (PLAYS, 3.0, 0.6, "fr", "Parce que The Godfather (1972) fait partie de votre historique"),
-        (BOUGHT, 1.0, 0.0, "en", "Because you bought The Godfather (1972)"),
-        (BOUGHT, 1.0, 0.0, "es", "Porque The Godfather (1972) está en tu historial"),
-        (TEN, 8.0, 0.2, "en", "Because you rated The Godfather (1972) 8/10"),
-        (TEN, 7.5, 0.2, "de", "Weil du The Godfather (1972) mit 7,5/10 bewertet hast"),
+        (PLAYS, 13883.0, 0.0, "en", "because The Godfather (1972) is among your most played"),
+        (PLAYS, 3.0, 0.6, "en", "because you played The Godfather (1972)"),
+        (HOURS, 120.0, 0.1, "en", "because The Godfather (1972) is among your favourites"),
+        (HOURS, 2.0, 0.9, "en", "because The Godfather (1972) is in your history"),
+        (PLAYS, 13883.0, 0.0, "de", "weil The Godfather (1972) zu deinen Favoriten gehört"),
+        (PLAYS, 3.0, 0.6, "fr", "parce que The Godfather (1972) fait partie de votre historique"),
+        (BOUGHT, 1.0, 0.0, "en", "because you bought The Godfather (1972)"),
+        (BOUGHT, 1.0, 0.0, "es", "porque The Godfather (1972) está en tu historial"),
+        (TEN, 8.0, 0.2, "en", "because you rated The Godfather (1972) 8/10"),
+        (TEN, 7.5, 0.2, "de", "weil du The Godfather (1972) mit 7,5/10 bewertet hast"),
     ],
 )
 def test_templates_speak_the_catalog_s_feedback(
@@ -200,7 +203,8 @@ def test_templates_speak_the_catalog_s_feedback(
     result still passes the verifier."""
     task = on(items, vocabulary, value, top_share, language)
     text = template_explanation(task).text
-    assert text.startswith(opening), text
+    assert text.startswith("Casino (1995)") or text.startswith("Se recomienda Casino (1995)")
+    assert opening in text, text
     assert "13883" not in text and "/5" not in text
     assert verifier.check(json.dumps({"explanation": text}), task).ok, text
 
@@ -217,3 +221,53 @@ def test_templates_speak_the_catalog_s_feedback(
 def test_a_template_without_evidence_names_the_catalog_s_items(items, vocabulary, generic):
     task = replace(injected(on(items, vocabulary, 5.0, 0.0), 0))
     assert template_explanation(task).text == generic
+
+
+# A title-only game catalog: no labels, hours played (issue 15).
+GAMES = Vocabulary(kind="implicit", scale=None, item="game", items="games", action="played",
+                   labelled=False)  # fmt: skip
+GARRYS_MOD = Fact("g1", "Garry's Mod", rating=120.0, similarity=0.6, top_share=0.0, also_share=0.38)
+FALLOUT = Fact("g2", "Fallout 4", rating=3.0, similarity=0.7, top_share=0.6)
+UNTURNED = Fact("g3", "Unturned")
+
+
+def games_task(evidence, language="en") -> ExplainTask:
+    return ExplainTask(UNTURNED, tuple(evidence), (), language, GAMES)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "Unturned is recommended because Garry's Mod is among your most played, "
+               "and 38% of the people who played it also played Unturned."),
+        ("de", "Unturned wird empfohlen, weil Garry's Mod zu deinen Favoriten gehört, "
+               "und 38 % der Leute, denen es gefällt, mögen auch Unturned."),
+        ("fr", "Unturned est recommandé parce que Garry's Mod fait partie de vos favoris, "
+               "et 38 % des personnes qui l'aiment aiment aussi Unturned."),
+        ("es", "Se recomienda Unturned porque Garry's Mod está entre tus favoritos, "
+               "y el 38 % de quienes lo disfrutan también disfruta Unturned."),
+    ],
+)  # fmt: skip
+def test_without_labels_a_template_gives_the_share_of_people_who_liked_both(language, text):
+    """The collaborative reason, from the evidence item that has it (not the closest), and the
+    recommended item named; the verifier (rules and closed) accepts it."""
+    task = games_task([FALLOUT, GARRYS_MOD], language)
+    explanation = template_explanation(task)
+    assert explanation.text == text
+    assert explanation.cited_item_ids == ("g1",)
+    catalog = CatalogTitles((f.item_id, f.title) for f in (UNTURNED, FALLOUT, GARRYS_MOD))
+    for closed in (False, True):
+        verifier = Verifier(catalog, [], [], closed=closed)
+        verdict = verifier.check(json.dumps({"explanation": text}), task)
+        assert verdict.ok, (closed, verdict.reason, verdict.detail)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_without_labels_or_share_a_template_names_the_item_and_the_closest(language):
+    task = games_task([FALLOUT], language)
+    text = template_explanation(task).text
+    assert "Unturned" in text and "Fallout 4" in text
+    assert "similar" not in text and "ähneln sich" not in text
+    catalog = CatalogTitles((f.item_id, f.title) for f in (UNTURNED, FALLOUT))
+    verdict = Verifier(catalog, [], [], closed=True).check(json.dumps({"explanation": text}), task)
+    assert verdict.ok, (verdict.reason, verdict.detail, text)

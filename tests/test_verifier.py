@@ -805,3 +805,86 @@ def test_a_rating_beyond_the_scale_is_never_quoted(verifier, ronin_task):
     out_of_range = replace(ronin_task, evidence=(replace(heat, rating=10.0), godfather))
     for text in ("You rated Heat (1995) 10/5, so try Ronin (1998).", "You gave Heat (1995) a 10."):
         assert verifier.check(explain(text), out_of_range).reason == "wrong_rating", text
+
+
+# Issue 15: a title-only game catalog (hours played, no labels) and a MovieLens role error.
+GAMES = Vocabulary(kind="implicit", scale=None, item="game", items="games", action="played",
+                   labelled=False)  # fmt: skip
+GMOD = Fact("g1", "Garry's Mod", rating=120.0, similarity=0.6, top_share=0.0, also_share=0.38)
+FALLOUT = Fact("g2", "Fallout 4", rating=3.0, similarity=0.7, top_share=0.6, also_share=0.21)
+UNTURNED = Fact("g3", "Unturned")
+SKYRIM = Fact("g4", "The Elder Scrolls V Skyrim")
+
+
+def games_check(text: str, language: str = "en", recommended: Fact = UNTURNED) -> str:
+    task = ExplainTask(recommended, (GMOD, FALLOUT), (), language, GAMES)
+    titles = CatalogTitles((f.item_id, f.title) for f in (GMOD, FALLOUT, UNTURNED, SKYRIM))
+    return Verifier(titles, FEW_SHOT_TITLES, INSTRUCTIONS).check(explain(text), task).reason
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "reason"),
+    [
+        ("38% of the people who played Garry's Mod also played Unturned.", "en", "ok"),
+        ("Of the people who played Garry's Mod, 38 percent also played Unturned.", "en", "ok"),
+        ("38 % der Leute, denen Garry's Mod gefällt, mögen auch Unturned.", "de", "ok"),
+        ("38 % des personnes qui aiment Garry's Mod aiment aussi Unturned.", "fr", "ok"),
+        ("El 38 % de quienes disfrutan Garry's Mod también disfruta Unturned.", "es", "ok"),
+        ("40% of the people who played Garry's Mod also played Unturned.", "en", "wrong_share"),
+        ("0.38 of the people who played Garry's Mod also played Unturned.", "en",
+         "instruction_echo"),
+        ("21% of the people who played Garry's Mod also played Unturned.", "en",
+         "misattributed_share"),
+        ("Since you played Garry's Mod for 120 hours, try Unturned.", "en", "quoted_count"),
+        ("Garry's Mod is one of your 3 favourites, so Unturned fits.", "en", "wrong_number"),
+        # Labels the item lacks ("none" included) and nouns of another kind of catalog.
+        ("Since Garry's Mod is in your history, you may enjoy the none genre of Unturned.", "en",
+         "wrong_label"),
+        ("Garry's Mod is one of your most played, and Unturned is not a genre or tag.", "en",
+         "wrong_label"),
+        ("Garry's Mod gehört zu deinen Favoriten, also probier das Genre von Unturned.", "de",
+         "wrong_label"),
+        ("Garry's Mod fait partie de vos favoris ; Unturned partage son genre.", "fr",
+         "wrong_label"),
+        ("Since you played Garry's Mod, you may enjoy the Unturned strategy.", "en",
+         "wrong_genre"),
+        ("Since you played Garry's Mod, Unturned is another story for you.", "en",
+         "foreign_domain_word"),
+        ("Weil du Garry's Mod gespielt hast, ist Unturned der nächste Film für dich.", "de",
+         "foreign_domain_word"),
+        ("Comme vous avez joué à Garry's Mod, Unturned est une histoire pour vous.", "fr",
+         "foreign_domain_word"),
+        ("Como jugaste Garry's Mod, Unturned es una película para ti.", "es",
+         "foreign_domain_word"),
+        ("Since you played Garry's Mod, you may enjoy another game: Unturned.", "en", "ok"),
+        # The recommended item told as already in the history.
+        ("Unturned is in your history, and 38% of Garry's Mod players also played it.", "en",
+         "recommended_as_seen"),
+        ("Since Unturned is already in your library, Garry's Mod fans will like it.", "en",
+         "recommended_as_seen"),
+        ("Weil Unturned in deinem Verlauf ist, passt es zu Garry's Mod.", "de",
+         "recommended_as_seen"),
+        ("Unturned fait partie de votre historique, comme Garry's Mod.", "fr",
+         "recommended_as_seen"),
+        ("Unturned está en tu historial, como Garry's Mod.", "es", "recommended_as_seen"),
+        # An evidence item presented as the recommendation.
+        ("Garry's Mod is one of your favourites, and Fallout 4 is another one to play.", "en",
+         "evidence_as_recommended"),
+        ("Since you played Fallout 4, you may enjoy the world of Garry's Mod.", "en",
+         "evidence_as_recommended"),
+        ("Weil du Fallout 4 gespielt hast, könnte dir Garry's Mod gefallen.", "de",
+         "evidence_as_recommended"),
+        ("Comme vous avez joué à Fallout 4, Garry's Mod devrait vous plaire.", "fr",
+         "evidence_as_recommended"),
+        ("Como jugaste Fallout 4, te puede gustar Garry's Mod.", "es", "evidence_as_recommended"),
+        # The right item, or an evidence item tied to something else, passes.
+        ("Since you played Fallout 4, you may enjoy Unturned as much as Garry's Mod.", "en", "ok"),
+        ("Weil du Fallout 4 gespielt hast, könnte dir Unturned gefallen.", "de", "ok"),
+        ("Comme vous avez joué à Fallout 4, Unturned devrait vous plaire.", "fr", "ok"),
+        ("Como jugaste Fallout 4, te puede gustar Unturned.", "es", "ok"),
+    ],
+)  # fmt: skip
+def test_what_a_title_only_catalog_supports(text, language, reason):
+    """A share is quoted as the prompt rounds it and of its own item; no label the item lacks,
+    no noun of another kind of catalog; the recommended and history items keep their roles."""
+    assert games_check(text, language) == reason, text

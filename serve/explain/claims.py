@@ -175,9 +175,30 @@ GENRES: dict[str, frozenset[str]] = {
         "electronic": "electronic techno",
         "reggae": "reggae",
         "biography": "biography biographie biografía memoir",
+        "folk": "folk",
+        "indie": "indie",
+        # games
+        "strategy": "strategy strategie stratégie estrategia",
+        "shooter": "shooter shooters",
+        "rpg": "rpg rpgs roleplaying",
+        "platformer": "platformer platformers",
+        "simulation": "simulation simulator simulación",
+        "survival": "survival",
+        "racing": "racing",
+        "sandbox": "sandbox",
     }.items()
 }
 GENRE_OF_WORD: dict[str, str] = {word: name for name, words in GENRES.items() for word in words}
+# Talk of labels: said of an item that has none, it is made up ("the none genre of Unturned",
+# "not a genre or tag"); "none" is what an empty prompt field once read, never a label.
+LABEL_WORDS: frozenset[str] = _words(
+    "genre genres tag tags label labels category categories "  # en
+    "schlagwort schlagwörter kategorie kategorien "  # de (genre: as in English)
+    "étiquette étiquettes catégorie catégories "  # fr
+    "género géneros etiqueta etiquetas categoría categorías"  # es
+)
+EMPTY_LABEL = "none"
+
 # Words that say both items have what follows ("both are comedies", "share", "gemeinsam").
 BOTH: frozenset[str] = _words(
     "both share shares shared common beide beiden gemeinsam teilen teilt deux commun partagent "

@@ -34,6 +34,9 @@ class Fact:
     rating: float | None = None  # the user's value on the catalog's scale: a rating, a count, 1
     similarity: float | None = None
     top_share: float | None = None  # share of the user's history valued higher (0: their top)
+    # Of the users who liked this (evidence) item, the share who also liked the recommended one,
+    # to two places: the collaborative reason a catalog without genres still has.
+    also_share: float | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from functools import lru_cache
 from serve.explain import claims
 from serve.explain.explanation import ExplainTask
 from serve.explain.titles import Token, words_of
-from serve.explain.vocabulary import ITEM_WORDS
+from serve.explain.vocabulary import ITEM_WORDS, percent
 
 # Parts of a German compound shorter than this are too easily found by chance ("Tor-Film").
 MIN_COMPOUND_PART = 3
@@ -120,7 +120,7 @@ EXPLAINING: dict[str, frozenset[str]] = {
         "funny light dark long high highly well kind sort type side sense feel vein streak "
         "spirit element theme genre title history in common closest close shared tell "
         "reason why may might probably likely way same make makes keep find found "
-        "new fresh favourites thing things lover street top sound"
+        "new fresh favourites thing things lover street top sound people percent"
     ),
     "de": _folded(
         "mögen mochtest gemocht lieben geliebt gefallen gefällt gefiel genießen genossen fan "
@@ -131,7 +131,7 @@ EXPLAINING: dict[str, frozenset[str]] = {
         "verbindet mischen mischt bieten bietet gut gute guter gutes toll schön perfekt ideal "
         "richtig stark leicht dunkel lang hoch wahl geschmack art sorte seite thema genre "
         "titel verlauf gehören gehört gehöre zählen zählt könnte dürfte sicher bestimmt neu "
-        "mal treffen trifft finden düster schwarz"
+        "mal treffen trifft finden düster schwarz leute menschen prozent denen empfehlen"
     ),
     "fr": _folded(
         "aimer plaire plu plaira plairait adorer apprécier fan favori favoris favorite "
@@ -141,7 +141,7 @@ EXPLAINING: dict[str, frozenset[str]] = {
         "offrir mêler mélanger combiner réunir convenir correspondre goût choix bon bonne "
         "excellent parfait idéal beau belle fort léger sombre long haut genre titre "
         "historique partie faire fait font thème genre côté esprit sorte type plein pleine "
-        "nouveau nouvelle"
+        "nouveau nouvelle personne gens cent davantage"
     ),
     "es": _folded(
         "gustar gusto encantar disfrutar fan favorito favoritos preferido similar parecido "
@@ -150,7 +150,7 @@ EXPLAINING: dict[str, frozenset[str]] = {
         "recomendado porque también otro otra más probar encontrar ofrecer mezclar combinar "
         "reunir encajar gusto elección bueno buena excelente perfecto ideal fuerte ligero "
         "oscuro largo alto género título historial parte tema lado espíritu tipo lleno llena "
-        "nuevo nueva así entre"
+        "nuevo nueva así entre recomienda ninguno persona gente ciento quienes"
     ),
 }
 
@@ -253,6 +253,8 @@ def _task_words(task: ExplainTask) -> frozenset[str]:
     if vocabulary.kind == "explicit":
         ratings = [fact.rating for fact in task.evidence if fact.rating is not None]
         words |= {n for r in ratings for n in _NUMBER.findall(vocabulary.rating_text(r))}
+    # The shares it may quote, as the prompt rounds them ("38" of "38%").
+    words |= {str(percent(f.also_share)) for f in task.evidence if f.also_share is not None}
     return frozenset(words)
 
 

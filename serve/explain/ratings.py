@@ -86,6 +86,14 @@ _COUNT = re.compile(
 )
 
 
+# A share of people, as the prompt gives it ("38%") or as a model words it ("38 Prozent").
+_PERCENT = re.compile(
+    r"(?<![\w.,])(?P<value>\d+(?:[.,]\d+)?)\s*(?:%|\b(?:per\s*cent|percent|prozent|pour\s*cent"
+    r"|por\s*ciento)\b)",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Quote:
     """A rating in a text: where its number stands, and its value on the catalog's scale."""
@@ -99,6 +107,14 @@ class Quote:
 def quotes_count(text: str) -> bool:
     """Whether `text` quotes a count ("300 times", "zwölf Mal")."""
     return _COUNT.search(text) is not None
+
+
+def percent_quotes(text: str) -> list[Quote]:
+    """Every percentage `text` quotes, with its value in percent ("38 %": 38)."""
+    return [
+        Quote(match.start(), match.end(), float(match["value"].replace(",", ".")))
+        for match in _PERCENT.finditer(text)
+    ]
 
 
 def rating_quotes(text: str, scale_max: float) -> list[Quote]:

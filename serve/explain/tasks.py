@@ -13,7 +13,8 @@ class TaskFactory:
         items = recommender.items
         self.genres = [tuple(g) for g in items["genres"].to_list()]
         self.tags = [tuple(t) for t in items["tags"].to_list()]
-        self.vocabulary = Vocabulary.of(recommender.config.data, recommender.titles)
+        labelled = any(self.genres) or any(self.tags)
+        self.vocabulary = Vocabulary.of(recommender.config.data, recommender.titles, labelled)
 
     def fact(
         self,
@@ -21,6 +22,7 @@ class TaskFactory:
         rating: float | None = None,
         similarity: float | None = None,
         top_share: float | None = None,
+        also_share: float | None = None,
     ) -> Fact:
         position = self.recommender.positions[item_id]
         return Fact(
@@ -31,13 +33,14 @@ class TaskFactory:
             rating=rating,
             similarity=similarity,
             top_share=top_share,
+            also_share=also_share,
         )
 
     def task(self, recommendation: Recommendation, language: str) -> ExplainTask:
         return ExplainTask(
             recommended=self.fact(recommendation.item_id),
             evidence=tuple(
-                self.fact(e.item_id, e.rating, e.similarity, e.top_share)
+                self.fact(e.item_id, e.rating, e.similarity, e.top_share, e.also_share)
                 for e in recommendation.evidence
             ),
             shared_tags=tuple(recommendation.shared_tags),

@@ -1,12 +1,14 @@
 """Explanations that need no LLM: shown when the LLM's explanation is rejected, and for the
 languages tiny models write badly.
 
-A template names one evidence item, what the user's feedback says of it (a rating on the
-catalog's scale; for counts, whether it is among their most played) and up to three shared labels,
-so it is grounded by construction and passes the same Verifier as LLM output. Catalog text that
-reads like an instruction (see `is_unsafe`) is never printed. When no evidence item is safe to
-name, the sentence names none: such an explanation cites nothing, and is the one case where the
-Verifier's "no_evidence_cited" rule does not hold for a template.
+A template names the recommended item, one evidence item and what the user's feedback says of it
+(a rating on the catalog's scale; for counts, whether it is among their most played), and the
+best reason the catalog supports: up to three shared labels, else the share of people who liked
+both, else that no other history item is more like it. It is grounded by construction and passes
+the same Verifier as LLM output. Catalog text that reads like an instruction (see `is_unsafe`) is
+never printed. When no evidence item (or the recommended item) is safe to name, the sentence names
+none: such an explanation cites nothing, and is the one case where the Verifier's
+"no_evidence_cited" rule does not hold for a template.
 """
 
 from __future__ import annotations
@@ -17,21 +19,27 @@ from serve.explain.explanation import ExplainTask, Explanation, Fact, TemplateRe
 from serve.explain.languages import LANGUAGES
 from serve.explain.titles import CatalogTitles
 from serve.explain.verifier import is_unsafe
-from serve.explain.vocabulary import Vocabulary
+from serve.explain.vocabulary import Vocabulary, percent_text
 
 MAX_LABELS = 3
 
 
 @dataclass(frozen=True)
 class _Wording:
-    """One language's sentences; `{items}` and `{action}` come from the catalog's vocabulary."""
+    """One language's sentences; `{items}` and `{action}` come from the catalog's vocabulary.
+
+    A sentence names the recommended item (`{recommended}`) and one history item (`{title}`),
+    and gives the best true reason the catalog has: the labels both share, else the share of
+    people who liked both (`{percent}`), else that no other history item is more like it."""
 
     rated: str  # explicit ratings: "{rating}" is quoted on the catalog's scale ("4.5/5")
     liked: str  # a history item given without a value
     top: str  # implicit: among the user's highest counts ("most played"), counts never quoted
     in_history: str  # implicit or binary, not among the highest
+    lead: str  # "{recommended} is recommended because {clause}"
     shared: str
-    similar: str
+    also: str  # the collaborative share
+    closest: str  # no label shared and no share known
     generic: str
     generic_history: str  # implicit or binary catalogs, where "liked" is not known
     conjunction: str
@@ -44,51 +52,59 @@ class _Wording:
 
 _WORDINGS: dict[str, _Wording] = {
     "en": _Wording(
-        rated="Because you rated {title} {rating}",
-        liked="Because you liked {title}",
-        top="Because {title} is among your favourites",
-        in_history="Because {title} is in your history",
+        rated="you rated {title} {rating}",
+        liked="you liked {title}",
+        top="{title} is among your favourites",
+        in_history="{title} is in your history",
+        lead="{recommended} is recommended because {clause}",
         shared=" and both {items} have {labels} in common.",
-        similar=" and the two {items} are similar.",
+        also=", and {percent} of the people who {did} it also {did} {recommended}.",
+        closest=", and no other of your {items} is more like it.",
         generic="Recommended because it is similar to {items} you liked.",
         generic_history="Recommended because it is similar to {items} in your history.",
         conjunction="and",
         decimal_comma=False,
-        top_action="Because {title} is among your most {action}",
-        did_action="Because you {action} {title}",
+        top_action="{title} is among your most {action}",
+        did_action="you {action} {title}",
         generic_action="Recommended because it is similar to {items} you {action}.",
     ),
     "de": _Wording(
-        rated="Weil du {title} mit {rating} bewertet hast",
-        liked="Weil dir {title} gefallen hat",
-        top="Weil {title} zu deinen Favoriten gehört",
-        in_history="Weil {title} in deinem Verlauf ist",
+        rated="du {title} mit {rating} bewertet hast",
+        liked="dir {title} gefallen hat",
+        top="{title} zu deinen Favoriten gehört",
+        in_history="{title} in deinem Verlauf ist",
+        lead="{recommended} wird empfohlen, weil {clause}",
         shared=" und beide {items} {labels} gemeinsam haben.",
-        similar=" und beide {items} sich ähneln.",
+        also=", und {percent} der Leute, denen es gefällt, mögen auch {recommended}.",
+        closest=", und keiner deiner {items} ähnelt ihm mehr.",
         generic="Empfohlen, weil es dem ähnelt, was dir gefallen hat.",
         generic_history="Empfohlen, weil es deinem Verlauf ähnelt.",
         conjunction="und",
         decimal_comma=True,
     ),
     "fr": _Wording(
-        rated="Parce que vous avez noté {title} {rating}",
-        liked="Parce que vous avez aimé {title}",
-        top="Parce que {title} fait partie de vos favoris",
-        in_history="Parce que {title} fait partie de votre historique",
+        rated="vous avez noté {title} {rating}",
+        liked="vous avez aimé {title}",
+        top="{title} fait partie de vos favoris",
+        in_history="{title} fait partie de votre historique",
+        lead="{recommended} est recommandé parce que {clause}",
         shared=" et que les deux {items} ont {labels} en commun.",
-        similar=" et que les deux {items} se ressemblent.",
+        also=", et {percent} des personnes qui l'aiment aiment aussi {recommended}.",
+        closest=", et aucun de vos {items} ne lui ressemble davantage.",
         generic="Recommandé parce qu'il ressemble à ce que vous avez aimé.",
         generic_history="Recommandé parce qu'il ressemble à votre historique.",
         conjunction="et",
         decimal_comma=True,
     ),
     "es": _Wording(
-        rated="Porque valoraste {title} con {rating}",
-        liked="Porque te gustó {title}",
-        top="Porque {title} está entre tus favoritos",
-        in_history="Porque {title} está en tu historial",
+        rated="valoraste {title} con {rating}",
+        liked="te gustó {title}",
+        top="{title} está entre tus favoritos",
+        in_history="{title} está en tu historial",
+        lead="Se recomienda {recommended} porque {clause}",
         shared=" y ambos tienen {labels} en común.",
-        similar=" y ambos se parecen.",
+        also=", y el {percent} de quienes lo disfrutan también disfruta {recommended}.",
+        closest=", y ninguno de tus {items} se le parece más.",
         generic="Recomendado porque se parece a lo que te gustó.",
         generic_history="Recomendado porque se parece a tu historial.",
         conjunction="y",
@@ -101,30 +117,46 @@ def template_explanation(
     task: ExplainTask, reason: TemplateReason = TemplateReason.REJECTED
 ) -> Explanation:
     """A deterministic explanation of `task` in `task.language` from its first safe evidence
-    item, in the catalog's words: "Because you rated Heat (1995) 5/5 and both have Crime and
-    Thriller in common.", "Because Radiohead is among your most played and ..."; it carries
-    `reason`, why no LLM text is shown."""
+    item, in the catalog's words, naming the recommended item: "Ronin (1998) is recommended
+    because you rated Heat (1995) 5/5 and both movies have Crime and Thriller in common.",
+    "Unturned is recommended because Garry's Mod is among your most played, and 38% of the
+    people who played it also played Unturned."; it carries `reason`, why no LLM text is shown."""
     wording = _WORDINGS.get(task.language)
     if wording is None:
         raise ValueError(
             f"unsupported language {task.language!r}; supported: {', '.join(LANGUAGES)}"
         )
-    fact = next((fact for fact in task.evidence if not is_unsafe(fact.title)), None)
-    if fact is None:
+    safe = [fact for fact in task.evidence if not is_unsafe(fact.title)]
+    if not safe or is_unsafe(task.recommended.title):
         return Explanation(_generic(task, wording), (), "template", task.language, reason)
     labels = [label for label in task.shared_tags if not is_unsafe(label)][:MAX_LABELS]
-    items = task.vocabulary.nouns(task.language).plural
-    ending = (
-        wording.shared.format(labels=_listing(labels, wording), items=items)
-        if labels
-        else wording.similar.format(items=items)
-    )
-    text = _opening(fact, task.vocabulary, wording) + ending
+    # With no label to share, the history item people share it with says most; else the closest.
+    fact = next((f for f in safe if f.also_share is not None), safe[0]) if not labels else safe[0]
+    vocabulary = task.vocabulary
+    items = vocabulary.nouns(task.language).plural
+    recommended = _display(task.recommended.title)
+    if labels:
+        ending = wording.shared.format(labels=_listing(labels, wording), items=items)
+    elif fact.also_share is not None:
+        ending = wording.also.format(
+            percent=percent_text(fact.also_share, task.language),
+            did=vocabulary.liked,
+            recommended=recommended,
+        )
+    else:
+        ending = wording.closest.format(items=items)
+    clause = _clause(fact, vocabulary, wording)
+    text = wording.lead.format(recommended=recommended, clause=clause) + ending
     return Explanation(text, (fact.item_id,), "template", task.language, reason)
 
 
-def _opening(fact: Fact, vocabulary: Vocabulary, wording: _Wording) -> str:
-    title = CatalogTitles.display_variants(fact.title)[0]
+def _display(title: str) -> str:
+    return CatalogTitles.display_variants(title)[0]
+
+
+def _clause(fact: Fact, vocabulary: Vocabulary, wording: _Wording) -> str:
+    """What the user did with the history item, as a clause after "because"."""
+    title = _display(fact.title)
     if fact.rating is None:
         return wording.liked.format(title=title)
     if vocabulary.kind == "explicit":

@@ -40,11 +40,11 @@ from serve.explain.titles import (
     tokenize,
     words_of,
 )
-from serve.explain.vocabulary import KNOWN_ITEM_WORDS
+from serve.explain.vocabulary import KNOWN_ITEM_WORDS, percent
 
 # Bumped whenever the rules change what is accepted: it is part of the explanation cache's
 # namespace, so answers verified by older rules (e.g. a precomputed file) are asked for again.
-RULES_REVISION = 2
+RULES_REVISION = 3
 
 # An instruction echo is this many consecutive words of an instruction; a text that says this
 # many words twice is looping.
@@ -156,8 +156,48 @@ _SEEN_AFTER_TITLE = re.compile(
     r"|escuchaste|compraste|jugaste|leíste"
     r"|te\s+gust[óo]|te\s+encant[óo])\b"
     r"|te\s+(?:gust[óo]|gustaron|encant[óo]|encantaron)\b"
+    # "<title> is in your history", "is one of your most played": the history's own words.
+    r"|(?:is|was)\s+(?:already\s+)?(?:in|among|one\s+of)\s+your\b"
+    r"|(?:ist|war)\s+(?:schon\s+|bereits\s+)?in\s+deinem\b|(?:gehört|zählt)\s+zu\s+deinen\b"
+    r"|in\s+deinem\s+verlauf\b|zu\s+deinen\s+(?:favoriten|lieblings|meist)"
+    r"|fait\s+(?:déjà\s+)?partie\s+de\s+(?:votre|vos|ton|tes)\b"
+    r"|est\s+(?:déjà\s+)?dans\s+(?:votre|vos|ton|tes)\b"
+    r"|está\s+(?:ya\s+)?(?:en|entre)\s+tus?\b"
     r")",
     re.IGNORECASE,
+)
+# What is recommended, for an evidence item presented as the recommendation: the title a cue
+# leads to ("you may enjoy <title>", "könnte dir <title> gefallen", "te puede gustar <title>")...
+_RECOMMENDS_NEXT = re.compile(
+    r"\byou(?:['\u2019]ll|['\u2019]d|\s+(?:may|might|will|would|should|could|can))"
+    r"(?:\s+(?:also|really|probably|likely|surely|definitely|certainly|then|too))*"
+    r"\s+(?:enjoy|like|love|appreciate|dig)\b|\bcheck\s+out\b"
+    r"|\b(?:könnte|dürfte|wird|sollte)\s+dir\b"
+    r"|\b(?:essayez|découvrez|vous\s+(?:aimerez|adorerez|apprécierez)"
+    r"|vous\s+(?:devriez|pourriez|allez)\s+(?:aimer|adorer|apprécier))\b"
+    r"|\bte\s+(?:puede|podría|podria|va\s+a|debería|deberia)\s+(?:gustar|encantar)\b"
+    r"|\bte\s+(?:gustará|encantará)\b|\b(?:disfrutarás|podrías\s+disfrutar)\b",
+    re.IGNORECASE,
+)
+# ...or the title a cue follows ("<title> should suit you", "<title> devrait vous plaire").
+_RECOMMENDED_BEFORE = re.compile(
+    _QUOTE_CLOSE + r"\s*(?:"
+    r"(?:should|will|would|may|might|could)\s+(?:also\s+)?(?:suit|fit|please|appeal\s+to)\s+you"
+    r"|is\s+(?:another|a\s+(?:safe|good|great|natural|perfect)\s+(?:bet|pick|choice|fit|match))\b"
+    r"|ist\s+(?:wieder|ebenfalls)\b|(?:könnte|dürfte|wird|sollte)\s+dir\b"
+    r"|(?:devrait|pourrait)\s+vous\s+plaire|vous\s+plaira|est\s+(?:un|une)\s+autre\b"
+    r"|es\s+otr[oa]\b|te\s+(?:puede|podría|va\s+a)\s+gustar|te\s+gustará"
+    r")",
+    re.IGNORECASE,
+)
+# Between a cue and its title: at most this many words, none that ties the title to something
+# else ("you'll enjoy it as much as <title>", "wie <title>", "comme <title>").
+MAX_WORDS_TO_RECOMMENDED = 8
+_LINKERS = frozenset(
+    words_of(
+        "as like than since because after if given unlike what more same similar fans "
+        "wie als weil da nach was mehr ähnlich comme que qu parce puisque plus como porque si más"
+    )
 )
 # German puts the verb last: "Weil du <title> gesehen hast", "Du hast <title> bewertet",
 # "<title> hat dir gefallen", "weil dir <title> gefiel".
@@ -211,6 +251,12 @@ class _Evidence:
     scale_max: float
     rated: bool  # whether the catalog's feedback is ratings at all
     top_ids: frozenset[str]  # evidence among the user's most played (counts only)
+    # Each evidence item's collaborative share in percent, as the prompt rounds it ("38%").
+    percent_of: dict[str, int]
+    # The recommended item has no label at all: talk of genres or tags is made up.
+    unlabelled: bool
+    foreign_nouns: frozenset[str]  # nouns of other kinds of catalog ("film" of a game)
+    label_words: frozenset[str]  # every word of the task's genres and tags
     recommended_id: str
     allowed_ids: frozenset[str]
     titles: CatalogTitles
@@ -264,6 +310,12 @@ class _Evidence:
                 for f in task.evidence
                 if words.kind == "implicit" and words.is_top(f.top_share)
             ),
+            percent_of={
+                f.item_id: percent(f.also_share) for f in task.evidence if f.also_share is not None
+            },
+            unlabelled=not (recommended.genres or recommended.tags or task.shared_tags),
+            foreign_nouns=words.foreign_nouns(task.language) | words.foreign_nouns("en"),
+            label_words=frozenset(word for label in labels for word in _words(label)),
             recommended_id=task.recommended.item_id,
             allowed_ids=frozenset(f.item_id for f in facts),
             titles=CatalogTitles(((f.item_id, f.title) for f in facts), expected=True),
@@ -357,8 +409,12 @@ class Verifier:
             or _disparaging(reading)
             or _invented_user_fact(reading)
             or _wrong_genre(reading, evidence, task.language)
+            or _wrong_label(reading, evidence)
+            or _foreign_domain_word(reading, evidence)
+            or _wrong_share(reading, evidence)
             or _wrong_rating(reading, evidence)
             or _recommended_as_seen(reading, evidence)
+            or _evidence_as_recommended(reading, evidence)
         )
         if reason:
             return Verdict(False, reason, text)
@@ -622,15 +678,16 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
     rating tied to no title ("you rated it 5/5") need only be one the evidence has. Ratings are
     read on the catalog's scale; a catalog of counts has none to quote, and no count is ever
     evidence ("you played it 300 times": "quoted_count")."""
-    masked = list(reading.text)
-    for mention in (*reading.catalog_mentions, *reading.task_mentions):
-        masked[mention.start : mention.end] = " " * (mention.end - mention.start)
-    text = "".join(masked)
+    text = _without_titles(reading)
+    for quote in ratings.percent_quotes(text):  # checked by `_wrong_share`
+        text = text[: quote.start] + " " * (quote.end - quote.start) + text[quote.end :]
     if ratings.quotes_count(text):
         return "quoted_count"
     if not evidence.rated and _RATING_WORDS.search(text):
         return "wrong_rating"  # "you rated it highly", said of play counts
     if not evidence.rated:
+        if any(_stray_number(token, evidence) for token in tokenize(text)):
+            return "wrong_number"  # no count is evidence, and a share was read above
         return _wrong_standing(reading, evidence, text)
     for quote in ratings.rating_quotes(text, evidence.scale_max):
         if quote.scale is not None and not _same(quote.scale, evidence.scale_max):
@@ -644,6 +701,85 @@ def _wrong_rating(reading: _Reading, evidence: _Evidence) -> str | None:
             _same(quote.value, evidence.rating_of.get(item_id)) for item_id in mention.item_ids
         ):
             return "misattributed_rating"
+    return None
+
+
+def _without_titles(reading: _Reading) -> str:
+    """The text with every title blanked out, positions kept: "12 Monkeys" is no number."""
+    masked = list(reading.text)
+    for mention in (*reading.catalog_mentions, *reading.task_mentions):
+        masked[mention.start : mention.end] = " " * (mention.end - mention.start)
+    return "".join(masked)
+
+
+def _stray_number(token: Token, evidence: _Evidence) -> bool:
+    """A number that is no word of the task's labels ("80s" of a tag "80s soul")."""
+    return any(char.isdigit() for char in token.norm) and token.norm not in evidence.label_words
+
+
+def _wrong_share(reading: _Reading, evidence: _Evidence) -> str | None:
+    """A percentage no evidence item's share is, as the prompt rounds it ("wrong_share"), or one
+    said in a sentence whose evidence titles have other shares ("misattributed_share"): "38% of
+    the people who play Garry's Mod" is only true of Garry's Mod."""
+    text = _without_titles(reading)
+    for quote in ratings.percent_quotes(text):
+        if not any(_same(quote.value, share) for share in evidence.percent_of.values()):
+            return "wrong_share"
+        ends = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
+        start = max(end for end in ends if end <= quote.start)
+        stop = min(end for end in ends if end >= quote.end)
+        named = {
+            item_id
+            for mention in reading.task_mentions
+            if start <= mention.start < stop
+            for item_id in mention.item_ids
+            if item_id in evidence.percent_of or item_id in evidence.rating_of
+        }
+        if named and not any(_same(quote.value, evidence.percent_of.get(i)) for i in named):
+            return "misattributed_share"
+    return None
+
+
+def _wrong_label(reading: _Reading, evidence: _Evidence) -> str | None:
+    """ "none" as a label, or talk of genres and tags ("the none genre", "not a genre or tag")
+    where the recommended item has none, outside titles."""
+    for token, norm in zip(reading.tokens, reading.bare_norms, strict=True):
+        if reading.allows(token.start, token.end):
+            continue
+        if norm == claims.EMPTY_LABEL or (evidence.unlabelled and norm in claims.LABEL_WORDS):
+            return "wrong_label"
+    return None
+
+
+def _foreign_domain_word(reading: _Reading, evidence: _Evidence) -> str | None:
+    """A noun of another kind of catalog, outside titles and labels: "film" or "story" said of
+    a game or an artist (`Vocabulary.foreign_nouns`)."""
+    for token, norm in zip(reading.tokens, reading.bare_norms, strict=True):
+        if norm in evidence.foreign_nouns and not reading.allows(token.start, token.end):
+            return "foreign_domain_word"
+    return None
+
+
+def _evidence_as_recommended(reading: _Reading, evidence: _Evidence) -> str | None:
+    """An evidence item presented as the recommendation: the title a recommending cue leads to
+    ("you may enjoy the thriller of <evidence>") or follows ("<evidence> is another drama")."""
+    text, mentions = reading.text, reading.task_mentions
+
+    def wrong(mention: Mention) -> bool:
+        return evidence.recommended_id not in mention.item_ids
+
+    for cue in _RECOMMENDS_NEXT.finditer(text):
+        after = next((m for m in mentions if m.start >= cue.end()), None)
+        if after is None:
+            continue
+        between = text[cue.end() : after.start]
+        words = words_of(between)
+        tied = _CLAUSE_END.search(between) or not _LINKERS.isdisjoint(words)
+        if not tied and len(words) <= MAX_WORDS_TO_RECOMMENDED and wrong(after):
+            return "evidence_as_recommended"
+    for mention in mentions:
+        if wrong(mention) and _RECOMMENDED_BEFORE.match(text, mention.end):
+            return "evidence_as_recommended"
     return None
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from retrieval.config import DataConfig, DomainConfig, FeedbackConfig, ItemWords
+from serve.explain.languages import fold
 
 # A history item valued above all but this share of the user's history is "among their most
 # played" (counts are never quoted: 13,883 plays means nothing out of context).
@@ -62,6 +64,36 @@ KNOWN_ITEM_WORDS: frozenset[str] = frozenset(
     word for languages in ITEM_WORDS.values() for pair in languages.values() for word in pair
 )
 
+# Nouns that belong to one kind of catalog, per language: "another Drama story" is true of a
+# movie and nonsense of an artist or a game. A catalog may use its own domain's nouns; the
+# verifier refuses the others. A catalog whose item word has no domain here ("item", "product")
+# is not checked: nothing says what its items are, and a "film" may be true of them.
+DOMAIN_NOUNS: dict[str, dict[str, str]] = {
+    "screen": {"en": "film films movie movies story stories cinema plot plots",
+               "de": "film filme kino geschichte geschichten handlung",
+               "fr": "film films cinéma histoire histoires intrigue",
+               "es": "película películas cine historia historias trama"},
+    "books": {"en": "book books novel novels story stories plot plots",
+              "de": "buch bücher roman romane geschichte geschichten handlung",
+              "fr": "livre livres roman romans histoire histoires intrigue",
+              "es": "libro libros novela novelas historia historias trama"},
+    "music": {"en": "song songs album albums track tracks band bands singer singers",
+              "de": "lied lieder song songs album alben band bands sänger sängerin",
+              "fr": "chanson chansons album albums morceau morceaux groupe groupes chanteur",
+              "es": "canción canciones álbum álbumes banda bandas cantante cantantes"},
+    "games": {"en": "game games gameplay", "de": "spiel spiele", "fr": "jeu jeux",
+              "es": "juego juegos"},
+}  # fmt: skip
+# The domain of each item word above that has one.
+ITEM_DOMAINS: dict[str, str] = {
+    **dict.fromkeys(("movie", "series", "show"), "screen"),
+    "book": "books",
+    **dict.fromkeys(("artist", "band", "song", "track", "album", "podcast"), "music"),
+    "game": "games",
+}
+# Domains whose items tell a story: their examples may say "another Drama story".
+STORY_DOMAINS = frozenset(("screen", "books"))
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -78,10 +110,13 @@ class Vocabulary:
     translations: tuple[tuple[str, str, str], ...] = ()  # (language, singular, plural)
     # Whether the catalog's titles end in a year, "Heat (1995)": examples follow its style.
     years_in_titles: bool = True
+    # Whether its items carry genres or tags: without, prompts and examples speak of none.
+    labelled: bool = True
 
     @classmethod
-    def of(cls, data: DataConfig, titles: Sequence[str] = ()) -> Vocabulary:
-        """The vocabulary of a build's (resolved) data config and its catalog's titles."""
+    def of(cls, data: DataConfig, titles: Sequence[str] = (), labelled: bool = True) -> Vocabulary:
+        """The vocabulary of a build's (resolved) data config and its catalog's titles, and
+        whether any of its items has a genre or tag."""
         feedback = data.feedback if data.feedback.kind != "auto" else FeedbackConfig()
         domain = data.domain or DomainConfig()
         kind = feedback.kind if feedback.kind != "auto" else "explicit"
@@ -97,6 +132,7 @@ class Vocabulary:
                 sorted((lang, w.singular, w.plural) for lang, w in domain.translations.items())
             ),
             years_in_titles=_mostly_with_years(titles) if titles else True,
+            labelled=labelled,
         )
 
     def nouns(self, language: str) -> ItemWords:
@@ -118,12 +154,42 @@ class Vocabulary:
         return words
 
     @property
+    def domain(self) -> str | None:
+        """What kind of catalog this is ("screen", "music"), None when its item word says not."""
+        return ITEM_DOMAINS.get(self.item.lower())
+
+    @property
+    def tells_stories(self) -> bool:
+        return self.domain in STORY_DOMAINS
+
+    @lru_cache(maxsize=64)  # noqa: B019 (few vocabularies, each checked per explanation)
+    def foreign_nouns(self, language: str) -> frozenset[str]:
+        """Nouns of other kinds of catalog in `language` (folded), this catalog's own item
+        words excepted: "film" said of a game; none where the catalog's kind is not known."""
+        if self.domain is None:
+            return frozenset()
+        own = DOMAIN_NOUNS.get(self.domain or "", {}).get(language, "").split()
+        own += [*self.all_nouns(), *self.nouns(language).model_dump().values()]
+        own_folded = {fold(word) for text in own for word in text.split()}
+        return frozenset(
+            fold(word)
+            for domain, nouns in DOMAIN_NOUNS.items()
+            if domain != self.domain
+            for word in nouns.get(language, "").split()
+        ).difference(own_folded)
+
+    @property
     def scale_max(self) -> float:
         return self.scale[1] if self.scale else 1.0
 
     def rating_text(self, value: float) -> str:
         """A rating as the explanation quotes it: "4.5/5", "8/10"."""
         return f"{value:g}/{self.scale_max:g}"
+
+    @property
+    def liked(self) -> str:
+        """The English verb for a user's positive interaction: the catalog's, else "liked"."""
+        return self.action or "liked"
 
     def is_top(self, top_share: float | None) -> bool:
         """Whether an implicit value is among the user's highest."""
@@ -137,6 +203,16 @@ class Vocabulary:
         if self.action:
             out["action"] = self.action
         return out
+
+
+def percent(share: float) -> int:
+    """A collaborative share as every prompt, template and the verifier state it: 0.38 is 38."""
+    return round(share * 100)
+
+
+def percent_text(share: float, language: str) -> str:
+    """ "38%" in English, "38 %" in German, French and Spanish."""
+    return f"{percent(share)}%" if language == "en" else f"{percent(share)} %"
 
 
 _TITLE_YEAR = re.compile(r"\((?:1[89]|20)\d\d\)\s*$")
