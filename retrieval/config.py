@@ -208,7 +208,7 @@ class ModelConfig(_Strict):
     `values` is what one liked item contributes: `binary` 1, or `weight` its feedback weight
     (the rating, or log(1 + count) for plays and hours; `retrieval.feedback.weights`).
     EASE inverts an items x items matrix of the items seen in training, so it is a candidate only
-    up to `ease_max_items` of them (about 0.9 GB of memory and a minute on 2 cores at 10k).
+    up to `ease_max_items` of them (about 5 GB of memory and a few minutes on 2 cores at 20k).
     """
 
     kind: Literal["hybrid", "ease", "itemknn"] = "hybrid"
@@ -217,7 +217,7 @@ class ModelConfig(_Strict):
     ease_lambda: float = Field(100.0, gt=0)
     itemknn_neighbors: int = Field(100, ge=1)
     neighbors: int = Field(256, ge=1)
-    ease_max_items: int = Field(12_000, ge=1)
+    ease_max_items: int = Field(20_000, ge=1)
 
 
 class IndexConfig(_Strict):

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from retrieval.config import EvidenceConfig
 from retrieval.hybrid import History
@@ -39,12 +40,17 @@ def evidence_positions(
     history: History,
     recommended: list[int],
     config: EvidenceConfig,
+    drivers: sp.spmatrix | None = None,
 ) -> list[list[tuple[int, float, float]]]:
     """For each recommended position, (history position, value, similarity) triples, best first.
 
     Only liked history items can be evidence ("because you rated it 1/5" explains nothing); a
     history with no liked item falls back to all of it. Each recommendation gets at least its
     single most similar item, and up to `max_items` above `min_similarity`.
+
+    `drivers` (an item-item model's catalog x catalog weights) makes the evidence what drove the
+    score: the liked items with the largest weight towards the recommended one, up to
+    `max_items` with a positive weight; the similarity order stands in where none has one.
     """
     if len(history.items) == 0 or not recommended:
         return [[] for _ in recommended]
@@ -55,10 +61,18 @@ def evidence_positions(
     _, last = np.unique(history.items[candidates][::-1], return_index=True)
     candidates = candidates[::-1][last]
     similarity = similarity_vectors[recommended] @ similarity_vectors[history.items[candidates]].T
+    weight = (
+        np.asarray(drivers[history.items[candidates]][:, recommended].todense()).T
+        if drivers is not None
+        else np.zeros_like(similarity)
+    )
     result = []
-    for row in similarity:
+    for row, pull in zip(similarity, weight, strict=True):
         order = np.argsort(-row, kind="stable")[: config.max_items]
         chosen = [j for j in order if row[j] >= config.min_similarity] or [order[0]]
+        if (pull > 0).any():
+            by_pull = np.lexsort((-row, -pull))[: config.max_items]
+            chosen = [j for j in by_pull if pull[j] > 0]
         result.append(
             [
                 (

@@ -25,8 +25,9 @@ def infer_feedback(values: np.ndarray, has_values: bool = True) -> FeedbackConfi
     """The kind (and, for ratings, the scale) that `values` look like.
 
     No value column, or only 0 and 1: binary. Integers beyond any rating scale, any value above
-    10, or values off whole and half steps (0.1 or 7.9 hours): implicit counts or weights. Otherwise explicit ratings on a 0.5-5 / 1-5 scale when the
-    largest is 5 or less, else 1-10 (the minimum is the smallest value seen, or 1).
+    10, or values off whole and half steps (0.1 or 7.9 hours): implicit counts or weights.
+    Otherwise explicit ratings on a 0.5-5 / 1-5 scale when the largest is 5 or less, else 1-10
+    (the minimum is the smallest value seen, or 1).
     """
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]

@@ -265,7 +265,11 @@ class Recommender:
     ) -> list[Recommendation]:
         evidence = (
             evidence_positions(
-                self.similarity_vectors, query.history, positions, self.config.evidence
+                self.similarity_vectors,
+                query.history,
+                positions,
+                self.config.evidence,
+                None if self.item_item is None else self.item_item.weights,
             )
             if with_evidence
             else [[] for _ in positions]

@@ -116,16 +116,30 @@ def _candidates(
 ) -> Iterator[tuple[str, RetrievalConfig, float]]:
     yield from _hybrids(config, validation, content, metric)
     active = int((np.asarray(validation.likes.sum(axis=0)).ravel() > 0).sum())
-    kinds: list[tuple[str, dict]] = []
+    grids: list[tuple[str, str, list]] = []
     if active <= config.model.ease_max_items:
-        kinds += [("ease", {"ease_lambda": value}) for value in EASE_LAMBDAS]
+        grids.append(("ease", "ease_lambda", EASE_LAMBDAS))
     else:
         log.info("EASE skipped: %d items seen in train > model.ease_max_items", active)
-    kinds += [("itemknn", {"itemknn_neighbors": value}) for value in ITEMKNN_NEIGHBORS]
+    grids.append(("itemknn", "itemknn_neighbors", ITEMKNN_NEIGHBORS))
     values = ["binary"] if config.data.feedback.kind == "binary" else ["binary", "weight"]
-    for kind, params in kinds:
+    for kind, field, grid in grids:
+        # 1s or weights at the grid's middle value first, then the grid with the better one:
+        # len(grid) + 1 fits instead of twice the grid.
+        middle = grid[len(grid) // 2]
+        best: tuple[float, str] | None = None
         for value in values:
-            model = config.model.model_copy(update={"kind": kind, "values": value, **params})
+            model = config.model.model_copy(update={"kind": kind, "values": value, field: middle})
+            for name, candidate, score in _item_item(config, model, validation, metric):
+                yield name, candidate, score
+                if best is None or score > best[0]:
+                    best = (score, value)
+        for setting in grid:
+            if setting == middle:
+                continue
+            model = config.model.model_copy(
+                update={"kind": kind, "values": best[1], field: setting}
+            )
             yield from _item_item(config, model, validation, metric)
 
 

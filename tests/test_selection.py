@@ -83,6 +83,14 @@ def pairs_build(pairs_config, tmp_path_factory):
     return out, build(pairs_config, out, progress=False)
 
 
+@pytest.fixture(scope="module")
+def ease_build(pairs_config, tmp_path_factory):
+    """EASE as configured, whatever the search would choose."""
+    config = pairs_config.model_copy(update={"model": ModelConfig(kind="ease", ease_lambda=20.0)})
+    out = tmp_path_factory.mktemp("build") / "ease"
+    return out, build(config, out, progress=False, tune=False)
+
+
 def test_the_build_serves_the_best_candidate_on_validation(pairs_build):
     _, manifest = pairs_build
     selection = manifest["selection"]
@@ -105,11 +113,11 @@ def test_evaluate_serves_and_scores_what_build_serves(pairs_config, pairs_build)
     assert report["models"]["served"]["ndcg@10"] > report["models"]["popularity"]["ndcg@10"]
 
 
-def test_an_item_item_build_loads_and_answers_as_fitted(pairs_build):
-    out, manifest = pairs_build
+def test_an_item_item_build_loads_and_answers_as_fitted(ease_build):
+    out, manifest = ease_build
+    assert manifest["selection"]["chosen"] == "as configured"
     recommender, _ = load_recommender(out)
-    if recommender.item_item is None:
-        pytest.skip(f"the search chose {manifest['selection']['chosen']}")
+    assert recommender.item_item is not None and recommender.item_item.weights.nnz > 0
     history = recommender.user_history("u0")
     stored = recommender.recommend([Query(history)], 5)[0]
     entries = [(recommender.item_ids[i], None) for i in history.items]
@@ -121,8 +129,8 @@ def test_an_item_item_build_loads_and_answers_as_fitted(pairs_build):
     assert [r.score for r in described] == pytest.approx([r.score for r in stored], abs=1e-5)
 
 
-def test_also_share_is_the_share_of_an_items_fans_who_like_the_other(pairs_build):
-    recommender, _ = load_recommender(pairs_build[0])
+def test_also_share_is_the_share_of_an_items_fans_who_like_the_other(ease_build):
+    recommender, _ = load_recommender(ease_build[0])
     likers = recommender.likers.toarray() > 0
     a, b = recommender.positions["i0"], recommender.positions["pop0"]
     assert likers[:, b].sum() > 2 * likers[:, a].sum()  # so the direction matters
@@ -136,3 +144,16 @@ def test_also_share_is_the_share_of_an_items_fans_who_like_the_other(pairs_build
                 recommender.positions[evidence.item_id], recommender.positions[rec.item_id]
             )
             assert evidence.also_share == shared
+
+
+def test_item_item_evidence_is_what_drove_the_score(ease_build):
+    """A held-out half of a pair is explained by the other half, its only strong driver."""
+    recommender, _ = load_recommender(ease_build[0])
+    history = recommender.history_from_items([("i4", None), ("pop0", None), ("i10", None)])
+    [rec] = recommender.describe(Query(history), ["i5"])
+    assert rec.evidence[0].item_id == "i4"
+    weights = recommender.item_item.weights
+    pulls = [
+        weights[recommender.positions[e.item_id], recommender.positions["i5"]] for e in rec.evidence
+    ]
+    assert pulls == sorted(pulls, reverse=True) and all(p > 0 for p in pulls)
