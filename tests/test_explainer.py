@@ -322,7 +322,12 @@ VOCABULARIES = {
         kind="binary", scale=(0.0, 1.0), item="product", items="products", action="bought"
     ),
     "yearless_titles": Vocabulary(kind="implicit", scale=None, years_in_titles=False),
-}
+    "title_only_games": Vocabulary(
+        kind="implicit", scale=None, item="game", items="games", action="played",
+        years_in_titles=False, labelled=False,
+    ),
+    "title_only_books": Vocabulary(scale=(1.0, 10.0), item="book", items="books", labelled=False),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("vocabulary", VOCABULARIES.values(), ids=VOCABULARIES)
@@ -361,6 +366,25 @@ def test_prompts_speak_of_the_catalog_s_items_and_its_scale():
     assert prompts.prompt_version(True, Vocabulary()) != prompts.prompt_version(
         True, VOCABULARIES["play_counts_artists"]
     ), "explanations in other words must not be served from the cache"
+
+
+@pytest.mark.parametrize("vocabulary", VOCABULARIES.values(), ids=VOCABULARIES)
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_prompts_show_only_fields_a_true_sentence_can_be_built_from(language, vocabulary):
+    """No empty label field ("none") anywhere; without labels no label talk and answers on the
+    share of people who liked both; stories only for movies and books (issue 15)."""
+    gmod = Fact("g1", "Garry's Mod", rating=120.0, top_share=0.0, also_share=0.38)
+    task = ExplainTask(Fact("g3", "Unturned"), (gmod,), (), language, vocabulary)
+    turns = prompts.messages(task)
+    prompt = "\n".join(turn["content"] for turn in turns)
+    assert not re.search(r"\bnone\b", prompt)
+    assert "38% of the people who" in turns[-1]["content"]
+    answers = " ".join(prompts.few_shot_answers(vocabulary, language))
+    if not vocabulary.labelled:
+        assert "genres" not in prompt and "Drama" not in prompt + answers
+        assert re.search(r"\b42 ?%", answers) and re.search(r"\b35 ?%", answers)
+    if vocabulary.item not in ("movie", "book"):
+        assert not re.search(r"(?i)\b(?:story|geschichte|histoire|historia|film)\b", answers)
 
 
 def test_our_own_calls_are_not_counted_twice_from_a_stale_engine_poll():

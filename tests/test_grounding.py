@@ -26,7 +26,11 @@ PLAYS = Vocabulary(kind="implicit", scale=None, item="artist", items="artists", 
 BOUGHT = Vocabulary(kind="binary", scale=(0.0, 1.0), item="product", items="products",
                     action="bought")  # fmt: skip
 TEN = Vocabulary(scale=(1.0, 10.0), item="book", items="books")
-VOCABULARIES = {"ratings": UNDECLARED, "plays": PLAYS, "bought": BOUGHT, "ten": TEN}
+# A catalog that knows only titles (issue 15): its examples quote the share of people.
+TITLE_ONLY = replace(PLAYS, labelled=False)
+VOCABULARIES = {
+    "ratings": UNDECLARED, "plays": PLAYS, "bought": BOUGHT, "ten": TEN, "title_only": TITLE_ONLY,
+}  # fmt: skip
 # A French elision ("qu'il"): the verifier reads the word after it.
 ELISION = re.compile(r"^(?:[cdjlmnst]|qu)['\u2019]", re.IGNORECASE)
 

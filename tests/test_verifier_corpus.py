@@ -42,6 +42,17 @@ CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_hold
 MUSIC_CONFIG = PROJECT_ROOT / "data" / "configs" / "synthetic-music.yaml"
 MUSIC_DATA = PROJECT_ROOT / "data" / "synthetic-music"
 MOVIELENS = "movielens"
+# A title-only game log (issue 15): titles and hours played, no genres or tags, no years. Its
+# facts are these rows; `also_share` in a case is the collaborative share the prompt shows.
+GAME_TITLES = {
+    "g1": "Garry's Mod", "g2": "Unturned", "g3": "Fallout 4", "g4": "The Elder Scrolls V Skyrim",
+    "g5": "Borderlands 2", "g6": "Counter-Strike Source", "g7": "Counter-Strike Global Offensive",
+    "g8": "Team Fortress 2",
+}  # fmt: skip
+GAMES_VOCABULARY = Vocabulary(
+    kind="implicit", scale=None, item="game", items="games", action="played",
+    years_in_titles=False, labelled=False,
+)  # fmt: skip
 
 LABELS = ("good", "bad")
 MIN_CASES_PER_LABEL = 60
@@ -114,7 +125,8 @@ def _vocabulary(config: RetrievalConfig, titles: list[str]) -> Vocabulary:
 
 @pytest.fixture(scope="module")
 def catalogs(items, default_config) -> dict[str, Catalog]:
-    """MovieLens from the session's `items`, and the synthetic music catalog (play counts)."""
+    """MovieLens from the session's `items`, the synthetic music catalog (play counts), the same
+    artists with their names only, and a title-only game log (hours)."""
     from retrieval.data import load_dataset
     from serve.cli import load_config
 
@@ -122,9 +134,14 @@ def catalogs(items, default_config) -> dict[str, Catalog]:
     music_config = load_config(MUSIC_CONFIG, data=MUSIC_DATA)
     music = {row["item_id"]: row for row in load_dataset(music_config.data).items.to_dicts()}
     music_titles = [row["title"] for row in music.values()]
+    music_vocabulary = _vocabulary(music_config, music_titles)
+    names_only = {key: {**row, "genres": [], "tags": []} for key, row in music.items()}
+    games = {key: {"title": title, "genres": [], "tags": []} for key, title in GAME_TITLES.items()}
     return {
         MOVIELENS: Catalog(items, _vocabulary(default_config, movie_titles)),
-        "synthetic-music": Catalog(music, _vocabulary(music_config, music_titles)),
+        "synthetic-music": Catalog(music, music_vocabulary),
+        "synthetic-music-names": Catalog(names_only, replace(music_vocabulary, labelled=False)),
+        "title-only-games": Catalog(games, GAMES_VOCABULARY),
     }
 
 
@@ -150,6 +167,7 @@ def _fact(raw: dict) -> Fact:
         tags=tuple(raw.get("tags") or ()),
         rating=raw.get("rating"),
         top_share=raw.get("top_share"),
+        also_share=raw.get("also_share"),
     )
 
 
