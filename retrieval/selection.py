@@ -37,7 +37,7 @@ HYBRID_SEARCH: list[tuple[str, list[float]]] = [
     ("popularity_weight", [0.0, 0.1, 0.2, 0.4, 0.8, 1.6]),
     ("recency_half_life", [3.0, 10.0, 1000.0]),
 ]
-EASE_LAMBDAS = [50.0, 200.0, 800.0]
+EASE_LAMBDAS = [25.0, 100.0, 400.0, 1600.0]
 ITEMKNN_NEIGHBORS = [50, 200]
 # Added to item-item scores scaled to a maximum of 1; 4 is nearly popularity with ties broken.
 BLENDS = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 4.0]

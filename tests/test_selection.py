@@ -24,7 +24,7 @@ def test_ease_weights_with_every_neighbour_kept_score_as_the_baseline():
     likes = _likes()
     config = ModelConfig(kind="ease", ease_lambda=10.0, neighbors=1000)
     served = likes @ learn_weights(likes, config)
-    baseline = np.where(EASE(likes, 10.0).weights > 0, EASE(likes, 10.0).weights, 0)
+    baseline = EASE(likes, 10.0).weights
     active = np.flatnonzero(np.asarray(likes.sum(axis=0)).ravel() > 0)
     expected = np.zeros(likes.shape, dtype=np.float32)
     expected[:, active] = likes[:, active] @ baseline
@@ -32,8 +32,9 @@ def test_ease_weights_with_every_neighbour_kept_score_as_the_baseline():
 
 
 def test_each_item_keeps_only_its_strongest_weights():
-    dense = np.array([[0.0, 3.0, 1.0, 2.0], [5.0, 0.0, -1.0, 4.0]], dtype=np.float32)
-    assert _top_per_row(dense, 2).tolist() == [[0, 3, 0, 2], [5, 0, 0, 4]]
+    dense = np.array([[0.0, 3.0, 1.0, 2.0], [5.0, 0.0, -4.5, 1.0]], dtype=np.float32)
+    # Strongest in magnitude: EASE's negative weights are kept.
+    assert _top_per_row(dense, 2).tolist() == [[0, 3, 0, 2], [5, 0, -4.5, 0]]
 
 
 def test_scores_are_scaled_to_one_then_blended_with_popularity():

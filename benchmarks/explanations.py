@@ -1,0 +1,112 @@
+"""What the explanations say on each catalog, read by a reader that is not the verifier.
+
+For a build (`RECSPLAIN_ARTIFACTS`) and the `make serve` model, it explains the first `--users`
+stored users' top-k through the server's policy (cache, LLM, verifier, template; the batch
+path, `serve.explain.batch`), writes every explanation with its task as JSON lines, and has
+`benchmarks.reader` (written without reading the verifier) flag "none", labels the item lacks,
+words of another domain, roles swapped, numbers off the evidence. The summary goes to
+`benchmarks/results/explanations-<name>.json`, with the CPU it ran on:
+
+    RECSPLAIN_ARTIFACTS=artifacts/music RECSPLAIN_LLM__MODEL_SOURCE=models/... \
+        python -m benchmarks.explanations --name synthetic-music --users 34 --k 3
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from benchmarks.reader import check, format_summary, result_row, summarize
+from serve.hardware import cpu_info
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+app = typer.Typer(add_completion=False)
+
+
+def audit_lines(name: str, tasks, explanations) -> list[dict]:
+    """One reader line per explanation: the task as the LLM saw it, and what came back."""
+    lines = []
+    for task, explanation in zip(tasks, explanations, strict=True):
+        vocabulary = task.vocabulary
+        lines.append(
+            {
+                "catalog": name,
+                "item_word": vocabulary.item,
+                "language": task.language,
+                "feedback": vocabulary.kind,
+                "recommended": {
+                    "item_id": task.recommended.item_id,
+                    "title": task.recommended.title,
+                    "labels": [*task.recommended.genres, *task.recommended.tags],
+                },
+                "evidence": [
+                    {
+                        "item_id": fact.item_id,
+                        "title": fact.title,
+                        "labels": [*fact.genres, *fact.tags],
+                        "rating": fact.rating,
+                        "also_share": getattr(fact, "also_share", None),
+                    }
+                    for fact in task.evidence
+                ],
+                "text": explanation.text,
+                "source": explanation.source,
+                "reason": None if explanation.reason is None else str(explanation.reason),
+            }
+        )
+    return lines
+
+
+@app.command()
+def main(
+    name: Annotated[str, typer.Option(help="the catalog's name in the results")],
+    users: Annotated[int, typer.Option(min=1)] = 34,
+    k: Annotated[int, typer.Option(min=1)] = 3,
+    language: str = "en",
+) -> None:
+    from retrieval.artifacts import load_recommender
+    from serve.config import CONFIG_FILE, load_settings
+    from serve.explain.batch import _run, top_k_tasks
+    from serve.explain.tasks import TaskFactory
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = load_settings(CONFIG_FILE)
+    recommender, manifest = load_recommender(settings.artifacts_path())
+    tasks = top_k_tasks(recommender, TaskFactory(recommender), k, language, users)
+    explanations, _, seconds = _run(settings, recommender, manifest, tasks)
+    lines = audit_lines(name, tasks, explanations)
+    suffix = "" if language == "en" else f"-{language}"
+    raw = RESULTS / f"explanations-{name}{suffix}.jsonl"
+    raw.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    summary = summarize(
+        result_row(number, line, check(line)) for number, line in enumerate(lines, start=1)
+    )
+    report = {
+        "catalog": name,
+        "language": language,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu": cpu_info().as_dict(),
+        "model": settings.llm.model_source,
+        "artifacts": manifest["data_hash"][:12],
+        "served_model": (manifest.get("selection") or {}).get("chosen"),
+        "users": users,
+        "k": k,
+        "seconds": round(seconds, 1),
+        "explanations": raw.name,
+        "reader": summary,
+    }
+    out = RESULTS / f"explanations-{name}{suffix}.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"{len(lines)} explanations in {seconds:.0f} s")
+    print(format_summary(summary))
+
+
+if __name__ == "__main__":  # vLLM spawns processes that re-import the main module
+    app()
