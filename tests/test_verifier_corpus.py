@@ -36,6 +36,12 @@ CORPUS = Path(__file__).parent / "data" / "verifier_corpus.yaml"
 REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus.json"
 HOLDOUT = Path(__file__).parent / "data" / "verifier_holdout.yaml"
 HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout.json"
+# A second held-out corpus (issue 15), written blind on 2026-12-06 after the rules for
+# title-only catalogs, collaborative shares and swapped roles: movies, artists by name only and
+# a title-only game log, in four languages.
+HOLDOUT2 = Path(__file__).parent / "data" / "verifier_holdout2.yaml"
+HOLDOUT2_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout2.json"
+CLOSED_HOLDOUT2_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout2_closed.json"
 # The same corpora through the verifier's "closed" mode (serve/explain/grounding.py).
 CLOSED_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus_closed.json"
 CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout_closed.json"
@@ -57,11 +63,15 @@ GAMES_VOCABULARY = Vocabulary(
 LABELS = ("good", "bad")
 MIN_CASES_PER_LABEL = 60
 MIN_HOLDOUT_CASES_PER_LABEL = 50
+MIN_HOLDOUT2_CASES_PER_LABEL = 45
 # Floors the verifier met on the held-out corpus when it was written, less a small margin: a
 # regression fails, an improvement raises them.
 HOLDOUT_MIN_RECALL = 0.70
 HOLDOUT_MIN_PRECISION = 0.95
 MAX_GOOD_REJECTED = 0.05
+# Measured when it was wired in: recall 0.77 (16 of 71 bad accepted), 2 of 50 good rejected.
+HOLDOUT2_MIN_RECALL = 0.74
+HOLDOUT2_MAX_GOOD_REJECTED_RATE = 0.07
 # What "closed" mode achieved when its vocabulary was frozen (measured once on the held-out
 # corpus, never tuned on it): on the tuning corpus no bad case accepted and 6 of 83 good ones
 # rejected (translated tags: "Mathematik", "décalée"); on the held-out corpus 96 of 97 bad ones
@@ -137,11 +147,18 @@ def catalogs(items, default_config) -> dict[str, Catalog]:
     music_vocabulary = _vocabulary(music_config, music_titles)
     names_only = {key: {**row, "genres": [], "tags": []} for key, row in music.items()}
     games = {key: {"title": title, "genres": [], "tags": []} for key, title in GAME_TITLES.items()}
+    holdout_games = {
+        str(fact["item_id"]): {"title": fact["title"], "genres": [], "tags": []}
+        for case in load_corpus(HOLDOUT2)
+        if case.get("catalog") == "holdout2-games"
+        for fact in (case["recommended"], *case["evidence"])
+    }
     return {
         MOVIELENS: Catalog(items, _vocabulary(default_config, movie_titles)),
         "synthetic-music": Catalog(music, music_vocabulary),
         "synthetic-music-names": Catalog(names_only, replace(music_vocabulary, labelled=False)),
         "title-only-games": Catalog(games, GAMES_VOCABULARY),
+        "holdout2-games": Catalog(holdout_games, GAMES_VOCABULARY),
     }
 
 
@@ -157,6 +174,11 @@ def corpus() -> list[dict]:
 @pytest.fixture(scope="module")
 def holdout() -> list[dict]:
     return load_corpus(HOLDOUT)
+
+
+@pytest.fixture(scope="module")
+def holdout2() -> list[dict]:
+    return load_corpus(HOLDOUT2)
 
 
 def _fact(raw: dict) -> Fact:
@@ -198,6 +220,16 @@ def outcomes(corpus, catalogs) -> list[Outcome]:
 @pytest.fixture(scope="module")
 def holdout_outcomes(holdout, catalogs) -> list[Outcome]:
     return verify(holdout, catalogs, "rules", HOLDOUT, HOLDOUT_REPORT)
+
+
+@pytest.fixture(scope="module")
+def holdout2_outcomes(holdout2, catalogs) -> list[Outcome]:
+    return verify(holdout2, catalogs, "rules", HOLDOUT2, HOLDOUT2_REPORT)
+
+
+@pytest.fixture(scope="module")
+def closed_holdout2_outcomes(holdout2, catalogs) -> list[Outcome]:
+    return verify(holdout2, catalogs, "closed", HOLDOUT2, CLOSED_HOLDOUT2_REPORT)
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +326,7 @@ def report(results: list[Outcome], source: Path = CORPUS) -> dict:
     }
 
 
-@pytest.mark.parametrize("name", ["corpus", "holdout"])
+@pytest.mark.parametrize("name", ["corpus", "holdout", "holdout2"])
 def test_corpus_is_well_formed(name, catalogs, request):
     """Ids unique, fields valid, and every fact is the catalog's row, so the catalog checks and
     the shared labels mean what they would mean in production."""
@@ -348,8 +380,20 @@ def test_corpus_covers_the_issue(corpus):
     assert not ISSUE_BYPASSES - bad_categories, sorted(ISSUE_BYPASSES - bad_categories)
 
 
-def test_holdout_covers_languages_and_catalogs(holdout):
+def test_holdout_covers_languages_and_catalogs(holdout, holdout2):
     assert_covers(holdout, MIN_HOLDOUT_CASES_PER_LABEL)
+    assert_covers(holdout2, MIN_HOLDOUT2_CASES_PER_LABEL)
+
+
+def test_second_holdout_measures_rules_and_closed_mode(holdout2_outcomes, closed_holdout2_outcomes):
+    """Held out from the rules of issue 15 as well; measured once when it was wired in, and held
+    to floors just below (see HOLDOUT2_*), with the cases that get through in
+    benchmarks/results/verifier_holdout2.json."""
+    rules = report(holdout2_outcomes, HOLDOUT2)["rejection"]
+    closed = report(closed_holdout2_outcomes, HOLDOUT2)["rejection"]
+    print(f"holdout2 rules {rules}\nholdout2 closed {closed}")
+    assert rules["recall"] >= HOLDOUT2_MIN_RECALL, rules
+    assert rules["good_rejected_rate"] <= HOLDOUT2_MAX_GOOD_REJECTED_RATE, rules
 
 
 def assert_covers(corpus: list[dict], min_per_label: int) -> None:
