@@ -356,7 +356,8 @@ def test_ratings_and_roles_said_wrong_are_rejected(
     [
         (
             "en",
-            "Since you gave Out of Africa (1985) 3.5/5, you may enjoy the Thriller of "
+            # (Romance: a genre of both; "Thriller" of Out of Africa is now a wrong genre.)
+            "Since you gave Out of Africa (1985) 3.5/5, you may enjoy the Romance of "
             "Dracula (1992).",
             "misattributed_rating",
         ),
@@ -561,6 +562,16 @@ def test_most_played_is_said_only_of_the_user_s_top(task):
     assert verifier.check(explain(right), counted).ok
     assert verifier.check(explain(wrong), counted).reason == "wrong_standing"
     assert verifier.check(explain("Since you played Seven (1995), try Casino (1995)."), counted).ok
+
+
+def test_a_genre_that_is_also_a_catalog_title_is_a_genre(verifier: Verifier, fact) -> None:
+    """ "Romance" is a film of the catalog (1999) and a genre of the evidence: said of Lethal
+    Weapon, which is no romance, it is a wrong genre (Qwen wrote this, and it was accepted)."""
+    task = ExplainTask(recommended=fact("2000"), evidence=(fact("2406", 4.0),), shared_tags=())
+    text = "You rated Romancing the Stone (1984) 4/5, and Lethal Weapon (1987) is another {}."
+    assert verifier.check(explain(text.format("Action, Comedy story")), task).ok
+    verdict = verifier.check(explain(text.format("Action, Adventure, Romance story")), task)
+    assert verdict.reason == "wrong_genre"
 
 
 # Issue 10: each way an explanation used to slip past the verifier, in its languages.
@@ -834,6 +845,12 @@ def games_check(text: str, language: str = "en", recommended: Fact = UNTURNED) -
         ("0.38 of the people who played Garry's Mod also played Unturned.", "en",
          "instruction_echo"),
         ("21% of the people who played Garry's Mod also played Unturned.", "en",
+         "misattributed_share"),
+        # A share is of an evidence item towards the recommended one: pinned on two evidence
+        # items, or cut off before the recommended item is named, it says nothing true.
+        ("38% of the people who played Garry's Mod also played Fallout 4.", "en",
+         "misattributed_share"),
+        ("You played Garry's Mod, and 38% of the people who played it also played", "en",
          "misattributed_share"),
         ("Since you played Garry's Mod for 120 hours, try Unturned.", "en", "quoted_count"),
         ("Garry's Mod is one of your 3 favourites, so Unturned fits.", "en", "wrong_number"),

@@ -44,7 +44,7 @@ from serve.explain.vocabulary import KNOWN_ITEM_WORDS, percent
 
 # Bumped whenever the rules change what is accepted: it is part of the explanation cache's
 # namespace, so answers verified by older rules (e.g. a precomputed file) are asked for again.
-RULES_REVISION = 3
+RULES_REVISION = 4
 
 # An instruction echo is this many consecutive words of an instruction; a text that says this
 # many words twice is looping.
@@ -609,7 +609,13 @@ def _wrong_genre(reading: _Reading, evidence: _Evidence, language: str) -> str |
     or, in a sentence that says both items have it ("both are", "in common"), one it does not
     share with the evidence. Titles are no genres ("Alien" is Sci-Fi), nor are the task's
     language's function words (German "war")."""
-    titles = [(m.start, m.end) for m in (*reading.task_mentions, *reading.catalog_mentions)]
+    # A catalog title that is a bare genre word ("Romance", a 1999 film) is read as the genre:
+    # otherwise "another Romance story" of a film that is no romance would pass as a title.
+    titles = [(m.start, m.end) for m in reading.task_mentions] + [
+        (m.start, m.end)
+        for m in reading.catalog_mentions
+        if m.with_year or not _bare_genre(reading.text[m.start : m.end])
+    ]
     sentences: list[list[str]] = [[]]
     for token, norm in zip(reading.tokens, reading.bare_norms, strict=True):
         if token.sentence_initial and sentences[-1]:
@@ -624,6 +630,11 @@ def _wrong_genre(reading: _Reading, evidence: _Evidence, language: str) -> str |
         if not said <= allowed:
             return "wrong_genre"
     return None
+
+
+def _bare_genre(text: str) -> bool:
+    words = _words(text)
+    return len(words) <= 2 and bool(claims.genres_of(words))
 
 
 def _link_or_markup(reading: _Reading) -> str | None:
@@ -719,8 +730,10 @@ def _stray_number(token: Token, evidence: _Evidence) -> bool:
 
 def _wrong_share(reading: _Reading, evidence: _Evidence) -> str | None:
     """A percentage no evidence item's share is, as the prompt rounds it ("wrong_share"), or one
-    said in a sentence whose evidence titles have other shares ("misattributed_share"): "38% of
-    the people who play Garry's Mod" is only true of Garry's Mod."""
+    said in a sentence whose evidence titles have other shares, or that does not name the
+    recommended item ("misattributed_share"): "38% of the people who play Garry's Mod also play
+    Unturned" is only true of Garry's Mod and the recommended Unturned (an answer cut off after
+    "also play", or one that pins the share on two evidence items, is not)."""
     text = _without_titles(reading)
     for quote in ratings.percent_quotes(text):
         if not any(_same(quote.value, share) for share in evidence.percent_of.values()):
@@ -728,14 +741,16 @@ def _wrong_share(reading: _Reading, evidence: _Evidence) -> str | None:
         ends = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
         start = max(end for end in ends if end <= quote.start)
         stop = min(end for end in ends if end >= quote.end)
-        named = {
+        in_sentence = {
             item_id
             for mention in reading.task_mentions
             if start <= mention.start < stop
             for item_id in mention.item_ids
-            if item_id in evidence.percent_of or item_id in evidence.rating_of
         }
+        named = {i for i in in_sentence if i in evidence.percent_of or i in evidence.rating_of}
         if named and not any(_same(quote.value, evidence.percent_of.get(i)) for i in named):
+            return "misattributed_share"
+        if evidence.recommended_id not in in_sentence:
             return "misattributed_share"
     return None
 
