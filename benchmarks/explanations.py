@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,24 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
 app = typer.Typer(add_completion=False)
+
+
+class Rejections(logging.Handler):
+    """Counts the verifier's reasons for each LLM answer it refused (the policy logs them at
+    debug level), so a low LLM share says which rule to look at."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.reasons: Counter[str] = Counter()
+        self.examples: dict[str, list[str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("rejected explanation") and len(record.args) == 2:
+            reason, raw = record.args
+            self.reasons[reason] += 1
+            shown = self.examples.setdefault(reason, [])
+            if len(shown) < 3:
+                shown.append(str(raw))
 
 
 def audit_lines(name: str, tasks, explanations) -> list[dict]:
@@ -77,6 +96,10 @@ def main(
     from serve.explain.tasks import TaskFactory
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    rejections = Rejections()
+    policy_log = logging.getLogger("serve.explain.policy")
+    policy_log.setLevel(logging.DEBUG)
+    policy_log.addHandler(rejections)
     settings = load_settings(CONFIG_FILE)
     recommender, manifest = load_recommender(settings.artifacts_path())
     tasks = top_k_tasks(recommender, TaskFactory(recommender), k, language, users)
@@ -100,11 +123,16 @@ def main(
         "k": k,
         "seconds": round(seconds, 1),
         "explanations": raw.name,
+        "verifier_rejections": {
+            "reasons": dict(rejections.reasons.most_common()),
+            "examples": rejections.examples,
+        },
         "reader": summary,
     }
     out = RESULTS / f"explanations-{name}{suffix}.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"{len(lines)} explanations in {seconds:.0f} s")
+    print("verifier rejections:", dict(rejections.reasons.most_common()))
     print(format_summary(summary))
 
 
