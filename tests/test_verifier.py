@@ -464,12 +464,16 @@ def test_thousand_checks_are_fast(verifier: Verifier, task: ExplainTask) -> None
         explain(f"You loved Se7en (4.5/5) and The Godfather (1972); Casino is number {i}.")
         for i in range(1000)
     ]
-    # CPU time, not wall time: the machine running the suite may be shared.
+    # CPU time, not wall time: the machine running the suite may be shared. About 1 s on a
+    # 2-core AVX2 EPYC (0.6 ms a check once): the bound catches a rule gone quadratic, not a
+    # few percent, which a fixed 1 s bound turned into a coin toss on that CPU. A check is
+    # under a thousandth of one LLM answer's seconds either way.
     started = time.process_time()
     verdicts = [verifier.check(raw, task) for raw in raws]
     elapsed = time.process_time() - started
     assert all(verdict.ok for verdict in verdicts)
-    assert elapsed < 1.0, f"1000 checks took {elapsed:.2f}s"
+    print(f"1000 checks took {elapsed:.2f} s of CPU")
+    assert elapsed < 3.0, f"1000 checks took {elapsed:.2f}s"
 
 
 PLAYS = Vocabulary(kind="implicit", scale=None, item="artist", items="artists", action="played")
@@ -905,3 +909,24 @@ def test_what_a_title_only_catalog_supports(text, language, reason):
     """A share is quoted as the prompt rounds it and of its own item; no label the item lacks,
     no noun of another kind of catalog; the recommended and history items keep their roles."""
     assert games_check(text, language) == reason, text
+
+
+def test_a_label_only_the_evidence_has_is_not_said_of_the_recommended_item():
+    """Qwen wrote "the rock instrumental of Niti Komdaxsund" where only the evidence artist is
+    instrumental; a tag is not a genre, so only this rule sees it."""
+    sasho = Fact("a1", "Sasho Dixsadrul", ("rock",), ("instrumental",), 300.0, top_share=0.0)
+    niti = Fact("a2", "Niti Komdaxsund", ("rock",), ("dark pop",))
+    words = Vocabulary(kind="implicit", scale=None, item="artist", items="artists", action="played")
+    task = ExplainTask(niti, (sasho,), ("rock",), "en", words)
+    titles = CatalogTitles([(fact.item_id, fact.title) for fact in (sasho, niti)])
+    verifier = Verifier(titles, FEW_SHOT_TITLES, INSTRUCTIONS)
+    said = "Since you played Sasho Dixsadrul, you may enjoy the {} of Niti Komdaxsund."
+    assert verifier.check(explain(said.format("rock")), task).ok
+    assert verifier.check(explain(said.format("dark rock")), task).ok  # a word of its own tag
+    bad = verifier.check(explain(said.format("rock instrumental")), task)
+    assert bad.reason == "borrowed_label"
+    has = "Sasho Dixsadrul is one of your most played, and Niti Komdaxsund has rock, instrumental."
+    assert verifier.check(explain(has), task).reason == "borrowed_label"
+    # Said of the evidence alone, in its own sentence, the tag is true.
+    fine = "You played Sasho Dixsadrul, an instrumental artist. Niti Komdaxsund is rock too."
+    assert verifier.check(explain(fine), task).ok

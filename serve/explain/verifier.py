@@ -44,7 +44,7 @@ from serve.explain.vocabulary import KNOWN_ITEM_WORDS, percent
 
 # Bumped whenever the rules change what is accepted: it is part of the explanation cache's
 # namespace, so answers verified by older rules (e.g. a precomputed file) are asked for again.
-RULES_REVISION = 4
+RULES_REVISION = 5
 
 # An instruction echo is this many consecutive words of an instruction; a text that says this
 # many words twice is looping.
@@ -258,6 +258,9 @@ class _Evidence:
     foreign_nouns: frozenset[str]  # nouns of other kinds of catalog ("film" of a game)
     label_words: frozenset[str]  # every word of the task's genres and tags
     recommended_id: str
+    # Labels (folded) of the recommended item itself, and the evidence's labels it lacks.
+    own_labels: frozenset[str]
+    borrowed_labels: tuple[str, ...]
     allowed_ids: frozenset[str]
     titles: CatalogTitles
 
@@ -289,6 +292,7 @@ class _Evidence:
         rated = words.kind == "explicit"
         # A one- or two-word tag ("horror", "dark comedy") says a genre too.
         recommended = task.recommended
+        own_labels = (*recommended.genres, *recommended.tags, *task.shared_tags)
         own = [*recommended.genres, *(t for t in recommended.tags if len(_words(t)) <= 2)]
         shared = [label for label in task.shared_tags if len(_words(label)) <= 2]
         return cls(
@@ -314,6 +318,14 @@ class _Evidence:
                 f.item_id: percent(f.also_share) for f in task.evidence if f.also_share is not None
             },
             unlabelled=not (recommended.genres or recommended.tags or task.shared_tags),
+            own_labels=frozenset(label.casefold() for label in own_labels),
+            # Not a label whose every word is one of the item's own ("dark" of "dark comedy").
+            borrowed_labels=tuple(
+                label
+                for label in labels
+                if label.casefold() not in {own.casefold() for own in own_labels}
+                and not set(_words(label)) <= {w for own in own_labels for w in _words(own)}
+            ),
             foreign_nouns=words.foreign_nouns(task.language) | words.foreign_nouns("en"),
             label_words=frozenset(word for label in labels for word in _words(label)),
             recommended_id=task.recommended.item_id,
@@ -410,6 +422,7 @@ class Verifier:
             or _invented_user_fact(reading)
             or _wrong_genre(reading, evidence, task.language)
             or _wrong_label(reading, evidence)
+            or _borrowed_label(reading, evidence)
             or _foreign_domain_word(reading, evidence)
             or _wrong_share(reading, evidence)
             or _wrong_rating(reading, evidence)
@@ -763,6 +776,31 @@ def _wrong_label(reading: _Reading, evidence: _Evidence) -> str | None:
             continue
         if norm == claims.EMPTY_LABEL or (evidence.unlabelled and norm in claims.LABEL_WORDS):
             return "wrong_label"
+    return None
+
+
+# "the rock instrumental of <recommended>" and "<recommended> has indie, guitar": the words
+# between a label and the recommended title that pin the label on it.
+_PINNED_BEFORE = re.compile(r"^[\w\s,&'-]*?\b(?:of|de|du|des|del|von|vom|der|d')\s*$", re.I)
+_PINNED_AFTER = re.compile(
+    r"^\s*(?:is|has|ist|hat|est|a|es|tiene|brings|bietet|offers)\b[\w\s,&'-]*$", re.I
+)
+
+
+def _borrowed_label(reading: _Reading, evidence: _Evidence) -> str | None:
+    """A label of an evidence item that the recommended item lacks, pinned on the recommended
+    item: "you may enjoy the rock instrumental of <recommended>" when only the evidence is
+    instrumental (Qwen wrote it). Genres are `_wrong_genre`'s; this sees every tag."""
+    spans = _phrase_spans(reading.tokens, evidence.borrowed_labels)
+    text = reading.text
+    for mention in reading.task_mentions:
+        if evidence.recommended_id not in mention.item_ids:
+            continue
+        for start, end in spans:
+            if end <= mention.start and _PINNED_BEFORE.match(text[end : mention.start]):
+                return "borrowed_label"
+            if mention.end <= start and _PINNED_AFTER.match(text[mention.end : start]):
+                return "borrowed_label"
     return None
 
 
