@@ -9,12 +9,14 @@ words of another domain, roles swapped, numbers off the evidence. The summary go
 
     RECSPLAIN_ARTIFACTS=artifacts/music RECSPLAIN_LLM__MODEL_SOURCE=models/... \
         python -m benchmarks.explanations --name synthetic-music --users 34 --k 3
+    python -m benchmarks.explanations --readme     # the README's table from the results
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,10 @@ from serve.hardware import cpu_info
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+MARKERS = ("<!-- explanations-table:start -->", "<!-- explanations-table:end -->")
+WATCHED = ("none_word", "label_not_on_item", "foreign_domain_noun", "recommended_as_seen",
+           "evidence_as_recommended", "wrong_percent")  # fmt: skip
 
 app = typer.Typer(add_completion=False)
 
@@ -83,13 +89,50 @@ def audit_lines(name: str, tasks, explanations) -> list[dict]:
     return lines
 
 
+def table() -> str:
+    """One row per results file: LLM share, the reader's flags over LLM-written answers, and
+    the verifier's commonest reasons for refusing an answer."""
+    lines = [
+        "| catalog | lang | explanations | LLM-written | "
+        + " | ".join(WATCHED)
+        + " | commonest refusals | seconds |",
+        "|---" * (6 + len(WATCHED)) + "|",
+    ]
+    for path in sorted(RESULTS.glob("explanations-*.json")):
+        report = json.loads(path.read_text())
+        reader = report["reader"]
+        flags = [str(reader["flags"][flag]["llm"]) for flag in WATCHED]
+        refusals = list(report["verifier_rejections"]["reasons"].items())[:3]
+        lines.append(
+            f"| {report['catalog']} | {report['language']} | {reader['count']} | "
+            f"{reader['llm_share']:.0%} | "
+            + " | ".join(flags)
+            + " | "
+            + ", ".join(f"{reason} {count}" for reason, count in refusals)
+            + f" | {report['seconds']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_readme() -> None:
+    start, end = MARKERS
+    text = README.read_text()
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    README.write_text(pattern.sub(lambda _: f"{start}\n{table()}{end}", text))
+
+
 @app.command()
 def main(
-    name: Annotated[str, typer.Option(help="the catalog's name in the results")],
+    name: Annotated[str | None, typer.Option(help="the catalog's name in the results")] = None,
     users: Annotated[int, typer.Option(min=1)] = 34,
     k: Annotated[int, typer.Option(min=1)] = 3,
     language: str = "en",
+    readme: Annotated[bool, typer.Option(help="only redraw the README's table")] = False,
 ) -> None:
+    if readme or name is None:
+        write_readme()
+        print(table())
+        return
     from retrieval.artifacts import load_recommender
     from serve.config import CONFIG_FILE, load_settings
     from serve.explain.batch import _run, top_k_tasks
@@ -134,6 +177,7 @@ def main(
     print(f"{len(lines)} explanations in {seconds:.0f} s")
     print("verifier rejections:", dict(rejections.reasons.most_common()))
     print(format_summary(summary))
+    write_readme()
 
 
 if __name__ == "__main__":  # vLLM spawns processes that re-import the main module
