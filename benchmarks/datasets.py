@@ -61,6 +61,10 @@ def run_one(name: str, path: Path) -> dict:
         started = time.perf_counter()
         manifest = build(config, Path(out) / "build", progress=False)
         build_seconds = time.perf_counter() - started
+        # The same build without the search, embeddings as warm: what tuning costs a rebuild.
+        started = time.perf_counter()
+        build(config, Path(out) / "untuned", progress=False, tune=False)
+        untuned_seconds = time.perf_counter() - started
     k = report["k"]
     ndcg = {model: metrics[f"ndcg@{k}"] for model, metrics in report["models"].items()}
     best = max(BASELINES, key=lambda model: ndcg.get(model, -1.0))
@@ -80,6 +84,7 @@ def run_one(name: str, path: Path) -> dict:
         "served_over_best": round(ndcg["served"] / max(ndcg[best], 1e-12), 3),
         "evaluate_seconds": round(evaluate_seconds, 1),
         "build_seconds": round(build_seconds, 1),
+        "untuned_build_seconds": round(untuned_seconds, 1),
         "build_timings": manifest["timings"],
         "build_served_model": manifest["selection"]["chosen"],
     }
