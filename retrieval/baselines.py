@@ -129,7 +129,11 @@ class Content:
 
 
 def top_k_unseen(scores: np.ndarray, seen: sp.csr_matrix, k: int) -> list[list[int]]:
-    """Best k items per row, never one of the row's `seen` items; ties break by item order."""
+    """Best k items per row, never one of the row's `seen` items; ties break by item order.
+    A catalog smaller than k gives what it has."""
+    k = min(k, scores.shape[1])
+    if k == 0:
+        return [[] for _ in range(scores.shape[0])]
     scores = scores.astype(np.float32, copy=True)
     scores[seen.nonzero()] = -np.inf
     top = np.argpartition(-scores, k - 1, axis=1)[:, :k]

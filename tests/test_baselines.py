@@ -74,3 +74,10 @@ def test_top_k_unseen_drops_seen_items_and_orders_by_score():
     scores = np.array([[0.9, 0.8, 0.7, 0.1]])
     seen = sp.csr_matrix(np.array([[1, 0, 0, 0]]))
     assert top_k_unseen(scores, seen, 2) == [[1, 2]]
+
+
+def test_top_k_unseen_on_a_catalog_smaller_than_k():
+    """A four-game log asked for a top-10 (a tuned build's validation did this, and failed)."""
+    scores = np.array([[0.9, 0.8, 0.7, 0.1]])
+    seen = sp.csr_matrix(np.array([[1, 0, 0, 0]]))
+    assert top_k_unseen(scores, seen, 10) == [[1, 2, 3]]
