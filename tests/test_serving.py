@@ -229,8 +229,10 @@ def test_health_metrics_and_docs(client):
         "scale": {"min": 0.5, "max": 5.0},
         "action": "watched",
     }
-    # The model the build chose on validation is named (hybrid on MovieLens, but not a given).
-    assert health["retriever"]["model"].split("(")[0] in ("hybrid", "ease", "itemknn")
+    # The model the build chose on validation is named; the suite's service runs a build made
+    # with --no-tune, which says so.
+    model = health["retriever"]["model"]
+    assert model == "as configured" or model.split("(")[0] in ("hybrid", "ease", "itemknn")
     metrics = client.get("/metrics").text
     for name in (
         "recsplain_requests_total",
