@@ -16,7 +16,7 @@ import polars as pl
 from retrieval.als import fit_als, fold_in
 from retrieval.config import RetrievalConfig
 from retrieval.feedback import positive_threshold, weights
-from retrieval.matrix import item_positions, user_item_matrix
+from retrieval.matrix import item_positions, liked_matrix
 
 
 @dataclass
@@ -69,9 +69,7 @@ def fit_item_space(
 ) -> ItemSpace:
     """Train the behavioural part on positive interactions and attach the content vectors."""
     positions = item_positions(items)
-    positives = interactions.filter(pl.col("positive"))
-    users = positives["user_id"].unique(maintain_order=True).to_list()
-    user_items = user_item_matrix(positives, users, positions, values="weight")
+    _, user_items = liked_matrix(interactions, positions, "weight")
     _, cf = fit_als(user_items, config.als)
     counts = np.asarray((user_items > 0).sum(axis=0), dtype=np.float32).ravel()
     popularity = np.log1p(counts) / max(np.log1p(counts.max()), 1e-12)

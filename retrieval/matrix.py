@@ -32,3 +32,13 @@ def user_item_matrix(
         else np.ones(frame.height, dtype=np.float32)
     )
     return sp.csr_matrix((data, (rows, cols)), shape=(len(users), len(positions)))
+
+
+def liked_matrix(
+    interactions: pl.DataFrame, positions: dict[str, int], values: str | None = None
+) -> tuple[list[str], sp.csr_matrix]:
+    """The users who liked anything (first-seen order) and their users x items matrix of
+    positives: 1s, or the `values` column."""
+    positives = interactions.filter(pl.col("positive"))
+    users = positives["user_id"].unique(maintain_order=True).to_list()
+    return users, user_item_matrix(positives, users, positions, values=values)

@@ -25,7 +25,7 @@ from retrieval.feedback import positive_threshold, value_problem, weights
 from retrieval.hybrid import History, ItemSpace, fit_item_space, liked_weight, user_vectors
 from retrieval.index import VectorIndex
 from retrieval.itemitem import ItemItem
-from retrieval.matrix import item_positions, user_item_matrix
+from retrieval.matrix import item_positions, liked_matrix
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,8 @@ class Recommender:
         self.positions = item_positions(items)
         self.similarity_vectors = space.similarity_vectors()
         self.histories = self._histories(interactions)
-        positives = interactions.filter(pl.col("positive"))
-        users = positives["user_id"].unique(maintain_order=True).to_list()
         # Who liked what, by item: the collaborative evidence ("38% of the people who ...").
-        self.likers = user_item_matrix(positives, users, self.positions).tocsc()
+        self.likers = liked_matrix(interactions, self.positions)[1].tocsc()
 
     @cached_property
     def item_vectors(self) -> np.ndarray:
@@ -119,10 +117,8 @@ class Recommender:
         index = VectorIndex.build(space.index_vectors(), config.index)
         item_item = None
         if config.model.kind != "hybrid":
-            positives = interactions.filter(pl.col("positive"))
-            users = positives["user_id"].unique(maintain_order=True).to_list()
             values = "weight" if config.model.values == "weight" else None
-            matrix = user_item_matrix(positives, users, item_positions(items), values=values)
+            _, matrix = liked_matrix(interactions, item_positions(items), values)
             item_item = ItemItem.fit(matrix, space.popularity, config.model)
         return cls(items, space, index, interactions, config, item_item)
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from retrieval.baselines import top_k_unseen
 from retrieval.config import ModelConfig, RetrievalConfig
 from retrieval.itemitem import ItemItem, popularity_scores
-from retrieval.matrix import item_positions, user_item_matrix
+from retrieval.matrix import item_positions, liked_matrix, user_item_matrix
 from retrieval.metrics import ranking_metrics
 from retrieval.recommender import Query, Recommender
 from retrieval.split import Split
@@ -59,8 +59,7 @@ class Validation:
     @classmethod
     def of(cls, split: Split, items: pl.DataFrame) -> Validation:
         positions = item_positions(items)
-        liked = split.train.filter(pl.col("positive"))
-        everyone = liked["user_id"].unique(maintain_order=True).to_list()
+        everyone, likes = liked_matrix(split.train, positions)
         tested = split.test.filter(pl.col("positive"))
         users = sorted(set(tested["user_id"].to_list()) & set(everyone))
         relevant: dict[str, set[int]] = {user: set() for user in users}
@@ -71,8 +70,8 @@ class Validation:
         return cls(
             split=split,
             items=items,
-            likes=user_item_matrix(liked, everyone, positions),
-            weights=user_item_matrix(liked, everyone, positions, values="weight"),
+            likes=likes,
+            weights=liked_matrix(split.train, positions, "weight")[1],
             users=users,
             rows=np.array([row_of[user] for user in users], dtype=np.int64),
             seen=user_item_matrix(split.train, users, positions),
