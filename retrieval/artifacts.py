@@ -139,13 +139,7 @@ def _stage(
             staging / EMBEDDINGS, cf=space.cf, content=space.content, popularity=space.popularity
         )
         recommender.interactions.write_parquet(staging / INTERACTIONS)
-        count = recommender.items.height
-        weights = (
-            recommender.item_item.weights
-            if recommender.item_item is not None
-            else sp.csr_matrix((count, count), dtype=np.float32)
-        )
-        sp.save_npz(staging / ITEM_ITEM, weights)
+        _save_item_item(staging / ITEM_ITEM, recommender)
         manifest = {
             "format_version": FORMAT_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -268,8 +262,32 @@ def load_recommender(path: Path, expected_data_hash: str | None = None) -> tuple
     interactions = pl.read_parquet(path / INTERACTIONS)
     item_item = None
     if config.model.kind != "hybrid":
-        weights = sp.load_npz(path / ITEM_ITEM).tocsr()
-        if weights.shape != (items.height, items.height):
-            raise ArtifactError(f"{path}: {ITEM_ITEM} is {weights.shape}, not items x items")
-        item_item = ItemItem(weights, space.popularity, config.model.popularity_blend)
+        weights, active = _load_item_item(path / ITEM_ITEM, items.height)
+        item_item = ItemItem(weights, space.popularity, config.model.popularity_blend, active)
     return Recommender(items, space, index, interactions, config, item_item), manifest
+
+
+def _save_item_item(path: Path, recommender: Recommender) -> None:
+    """A dense block as `active` and `dense` arrays, a sparse matrix in scipy's own format (an
+    empty one for a hybrid build)."""
+    item_item, count = recommender.item_item, recommender.items.height
+    if item_item is not None and item_item.active is not None:
+        np.savez(path, active=item_item.active, dense=item_item.weights)
+        return
+    weights = item_item.weights if item_item is not None else sp.csr_matrix((count, count))
+    sp.save_npz(path, weights.astype(np.float32))
+
+
+def _load_item_item(path: Path, count: int) -> tuple[sp.csr_matrix | np.ndarray, np.ndarray | None]:
+    with np.load(path) as stored:
+        if "dense" in stored.files:
+            active, dense = stored["active"], stored["dense"]
+            if dense.shape != (len(active), len(active)) or (
+                active.size and (active.min() < 0 or active.max() >= count)
+            ):
+                raise ArtifactError(f"{path}: dense weights {dense.shape} do not fit {count} items")
+            return dense, active
+    weights = sp.load_npz(path).tocsr()
+    if weights.shape != (count, count):
+        raise ArtifactError(f"{path}: {weights.shape}, not items x items ({count})")
+    return weights, None

@@ -202,8 +202,9 @@ class ModelConfig(_Strict):
     - `ease` / `itemknn`: item-item weights (Steck's EASE, or cosine neighbours) learnt from the
       interaction matrix, scored exactly: a user's score is the sum of their liked items' weight
       rows, scaled to a maximum of 1, plus `popularity_blend` times the item's log popularity
-      (0-1). Each item keeps its `neighbors` largest weights, so the stored matrix grows with
-      items x neighbors, and what is evaluated is that same sparse matrix.
+      (0-1). EASE is kept whole where its weights over the items seen in train fit
+      `max_weights_mb` as dense float32 (8k items: 256 MB); above that each item keeps as many of
+      its largest weights as fit. What is evaluated is what is stored and served.
 
     `values` is what one liked item contributes: `binary` 1, or `weight` its feedback weight
     (the rating, or log(1 + count) for plays and hours; `retrieval.feedback.weights`).
@@ -216,7 +217,7 @@ class ModelConfig(_Strict):
     popularity_blend: float = Field(0.0, ge=0)
     ease_lambda: float = Field(100.0, gt=0)
     itemknn_neighbors: int = Field(100, ge=1)
-    neighbors: int = Field(256, ge=1)
+    max_weights_mb: int = Field(512, ge=1)
     ease_max_items: int = Field(20_000, ge=1)
 
 

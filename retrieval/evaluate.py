@@ -1,7 +1,8 @@
 """Offline evaluation: every model on the same holdout split, full-catalog ranking, seen excluded.
 
 `served` is the `Recommender` the HTTP server runs, trained on the train split; the baselines
-(popularity, itemknn, ease, als, content) see the same train positives. Each model is an entry
+(popularity, itemknn, ease, als, content) learn from the same train positives of every user,
+evaluated or not. Each model is an entry
 of `MODELS` that fits on train and ranks. With `tune=True` (the default, as in `recsplain
 build`) the served model is chosen exactly as a build chooses it (`retrieval.selection`), and
 the baselines' knobs are tuned, both on a validation split carved from train the same way
@@ -44,10 +45,10 @@ class EvalData:
 
     split: Split
     items: pl.DataFrame
-    users: list[str]
-    positives: sp.csr_matrix
+    users: list[str]  # evaluated: with a liked test item
+    positives: sp.csr_matrix  # every train user: the evaluated users' rows first
     confidences: sp.csr_matrix
-    seen: sp.csr_matrix
+    seen: sp.csr_matrix  # evaluated users only
     relevant: list[set[int]]
 
     @classmethod
@@ -59,12 +60,20 @@ class EvalData:
         for user, item in test_positives.select("user_id", "item_id").iter_rows():
             relevant[user].add(positions[item])
         train_positives = split.train.filter(pl.col("positive"))
+        # The baselines learn from every train user, as the served model does; the evaluated
+        # users come first, so their rows are 0..len(users)-1.
+        evaluated = set(users)
+        learners = users + [
+            user
+            for user in train_positives["user_id"].unique(maintain_order=True).to_list()
+            if user not in evaluated
+        ]
         return cls(
             split=split,
             items=items,
             users=users,
-            positives=user_item_matrix(train_positives, users, positions),
-            confidences=user_item_matrix(train_positives, users, positions, values="weight"),
+            positives=user_item_matrix(train_positives, learners, positions),
+            confidences=user_item_matrix(train_positives, learners, positions, values="weight"),
             seen=user_item_matrix(split.train, users, positions),
             relevant=[relevant[user] for user in users],
         )

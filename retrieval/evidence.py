@@ -8,10 +8,10 @@ and the genres or tags the recommended item shares with them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from retrieval.config import EvidenceConfig
 from retrieval.hybrid import History
@@ -40,7 +40,7 @@ def evidence_positions(
     history: History,
     recommended: list[int],
     config: EvidenceConfig,
-    drivers: sp.spmatrix | None = None,
+    drivers: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> list[list[tuple[int, float, float]]]:
     """For each recommended position, (history position, value, similarity) triples, best first.
 
@@ -48,7 +48,8 @@ def evidence_positions(
     history with no liked item falls back to all of it. Each recommendation gets at least its
     single most similar item, and up to `max_items` above `min_similarity`.
 
-    `drivers` (an item-item model's catalog x catalog weights) makes the evidence what drove the
+    `drivers` (an item-item model's weights from sources to targets, `ItemItem.pull`) makes the
+    evidence what drove the
     score: the liked items with the largest weight towards the recommended one, up to
     `max_items` with a positive weight; the similarity order stands in where none has one.
     """
@@ -62,7 +63,7 @@ def evidence_positions(
     candidates = candidates[::-1][last]
     similarity = similarity_vectors[recommended] @ similarity_vectors[history.items[candidates]].T
     weight = (
-        np.asarray(drivers[history.items[candidates]][:, recommended].todense()).T
+        drivers(history.items[candidates], np.asarray(recommended)).T
         if drivers is not None
         else np.zeros_like(similarity)
     )

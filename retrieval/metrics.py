@@ -19,7 +19,9 @@ def recall_at_k(recommended: list[list[int]], relevant: list[set[int]], k: int) 
     return float(np.mean(values)) if values else 0.0
 
 
-def ndcg_at_k(recommended: list[list[int]], relevant: list[set[int]], k: int) -> float:
+def ndcg_per_user(recommended: list[list[int]], relevant: list[set[int]], k: int) -> np.ndarray:
+    """Each user's NDCG@k (users without a relevant item left out): paired comparisons of two
+    rankers need the per-user values, not only their mean."""
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     values = []
     for items, truth in zip(recommended, relevant, strict=True):
@@ -29,7 +31,12 @@ def ndcg_at_k(recommended: list[list[int]], relevant: list[set[int]], k: int) ->
         dcg = float(gains @ discounts[: len(gains)])
         ideal = float(discounts[: min(k, len(truth))].sum())
         values.append(dcg / ideal)
-    return float(np.mean(values)) if values else 0.0
+    return np.array(values, dtype=float)
+
+
+def ndcg_at_k(recommended: list[list[int]], relevant: list[set[int]], k: int) -> float:
+    values = ndcg_per_user(recommended, relevant, k)
+    return float(values.mean()) if values.size else 0.0
 
 
 def coverage_at_k(recommended: list[list[int]], n_items: int, k: int) -> float:

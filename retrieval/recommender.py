@@ -265,7 +265,7 @@ class Recommender:
                 query.history,
                 positions,
                 self.config.evidence,
-                None if self.item_item is None else self.item_item.weights,
+                None if self.item_item is None else self.item_item.pull,
             )
             if with_evidence
             else [[] for _ in positions]

@@ -22,13 +22,29 @@ def _likes(users=60, items=30, density=0.2) -> sp.csr_matrix:
 
 def test_ease_weights_with_every_neighbour_kept_score_as_the_baseline():
     likes = _likes()
-    config = ModelConfig(kind="ease", ease_lambda=10.0, neighbors=1000)
-    served = likes @ learn_weights(likes, config)
+    config = ModelConfig(kind="ease", ease_lambda=10.0)
+    served = ItemItem.fit(likes, popularity_scores(likes), config)
     baseline = EASE(likes, 10.0).weights
     active = np.flatnonzero(np.asarray(likes.sum(axis=0)).ravel() > 0)
     expected = np.zeros(likes.shape, dtype=np.float32)
     expected[:, active] = likes[:, active] @ baseline
-    assert np.allclose(served.toarray(), expected, atol=1e-5)
+    assert served.active is not None  # dense: it fits the memory budget
+    top = expected.max(axis=1, keepdims=True)
+    assert np.allclose(served.raw_scores(likes), expected / np.where(top > 0, top, 1), atol=1e-5)
+
+
+def test_ease_over_the_memory_budget_keeps_each_items_strongest_weights():
+    likes = _likes(items=600, density=0.1)
+    # 1 MB holds a dense 512 x 512 block, not ~600 x 600: sparse, 1 MB / (8 x items) a row.
+    weights, active = learn_weights(likes, ModelConfig(kind="ease", max_weights_mb=1))
+    assert active is None and weights.shape == (600, 600)
+    keep = (1 << 20) // (8 * int((np.asarray(likes.sum(axis=0)) > 0).sum()))
+    assert np.diff(weights.indptr).max() == keep
+    whole = ItemItem.fit(likes, popularity_scores(likes), ModelConfig(kind="ease"))
+    pulls = whole.pull(np.arange(600), np.arange(600))
+    row = pulls[7]
+    kept = np.flatnonzero(weights[7].toarray().ravel())
+    assert np.abs(row[kept]).min() >= np.sort(np.abs(row))[-keep] - 1e-6
 
 
 def test_each_item_keeps_only_its_strongest_weights():
@@ -93,10 +109,21 @@ def ease_build(pairs_config, tmp_path_factory):
 
 
 def test_the_build_serves_the_best_candidate_on_validation(pairs_build):
+    """The best, unless a hybrid leads the best item-item model by one standard error or less."""
     _, manifest = pairs_build
     selection = manifest["selection"]
     candidates = selection["candidates"]
-    assert selection["chosen"] == max(candidates, key=candidates.get)
+    best = max(candidates, key=candidates.get)
+    item_item = max((n for n in candidates if not n.startswith("hybrid")), key=candidates.get)
+    rule = selection["one_standard_error_rule"]
+    if best.startswith("hybrid"):
+        assert rule["best"] == best and rule["best_item_item"] == item_item
+        assert rule["lead"] == pytest.approx(candidates[best] - candidates[item_item], abs=2e-5)
+        expected = best if rule["lead"] > rule["standard_error"] else item_item
+    else:
+        assert rule is None
+        expected = best
+    assert selection["chosen"] == expected
     families = {name.split("(")[0] for name in candidates}
     assert families == {"hybrid", "ease", "itemknn"}
     # Binary feedback: the weighted item-item variants would be the same model.
@@ -118,7 +145,9 @@ def test_an_item_item_build_loads_and_answers_as_fitted(ease_build):
     out, manifest = ease_build
     assert manifest["selection"]["chosen"] == "as configured"
     recommender, _ = load_recommender(out)
-    assert recommender.item_item is not None and recommender.item_item.weights.nnz > 0
+    assert recommender.item_item is not None
+    everything = np.arange(len(recommender.item_ids))
+    assert np.abs(recommender.item_item.pull(everything, everything)).sum() > 0
     history = recommender.user_history("u0")
     stored = recommender.recommend([Query(history)], 5)[0]
     entries = [(recommender.item_ids[i], None) for i in history.items]
@@ -153,8 +182,6 @@ def test_item_item_evidence_is_what_drove_the_score(ease_build):
     history = recommender.history_from_items([("i4", None), ("pop0", None), ("i10", None)])
     [rec] = recommender.describe(Query(history), ["i5"])
     assert rec.evidence[0].item_id == "i4"
-    weights = recommender.item_item.weights
-    pulls = [
-        weights[recommender.positions[e.item_id], recommender.positions["i5"]] for e in rec.evidence
-    ]
+    sources = [recommender.positions[e.item_id] for e in rec.evidence]
+    pulls = recommender.item_item.pull(sources, [recommender.positions["i5"]])[:, 0].tolist()
     assert pulls == sorted(pulls, reverse=True) and all(p > 0 for p in pulls)

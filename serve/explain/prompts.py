@@ -50,31 +50,34 @@ STRICT_REASONS = {
     False: "give the percentage that <history> gives for that {item}.",
 }
 
-# Invented titles, so a leak into a real answer is caught (and none is in the catalog). Ratings
-# are on a 5 scale and rescaled to the catalog's; `top_share` places a count in its history;
-# `also_share` is what the answers of a catalog without labels quote (42% and 35%).
+# Invented titles, so a leak into a real answer is caught (and none is in the catalog). Each
+# recommended and closest item has a label the other lacks, so the answers show which labels to
+# name: the shared ones (with identical label sets Qwen-0.5B copied "Drama and Romance" onto
+# items that have neither). Ratings are on a 5 scale and rescaled to the catalog's; `top_share`
+# places a count in its history; `also_share` is what the answers of a catalog without labels
+# quote (42% and 35%).
 FEW_SHOT: list[tuple[list[Fact], Fact, Fact]] = [
     (
         [
-            Fact("fs1", "Harbor Lights (1987)", ("Drama", "Romance"), rating=5.0, top_share=0.0,
-                 also_share=0.42),
+            Fact("fs1", "Harbor Lights (1987)", ("Drama", "Romance", "War"), rating=5.0,
+                 top_share=0.0, also_share=0.42),
             Fact("fs2", "Night Circuit (1999)", ("Action", "Thriller"), rating=4.0, top_share=0.5,
                  also_share=0.12),
         ],
-        Fact("fs3", "Paper Moons (1992)", ("Drama", "Romance")),
-        Fact("fs1", "Harbor Lights (1987)", ("Drama", "Romance"), rating=5.0, top_share=0.0,
-             also_share=0.42),
+        Fact("fs3", "Paper Moons (1992)", ("Comedy", "Drama", "Romance")),
+        Fact("fs1", "Harbor Lights (1987)", ("Drama", "Romance", "War"), rating=5.0,
+             top_share=0.0, also_share=0.42),
     ),
     (
         [
             Fact("fs4", "Glass Harvest (2003)", ("Comedy",), rating=3.5, top_share=0.0,
                  also_share=0.2),
-            Fact("fs5", "The Long Orbit (2011)", ("Sci-Fi", "Adventure"), rating=4.5,
+            Fact("fs5", "The Long Orbit (2011)", ("Sci-Fi", "Adventure", "Mystery"), rating=4.5,
                  top_share=0.5, also_share=0.35),
         ],
-        Fact("fs6", "Comet Season (2014)", ("Sci-Fi", "Adventure")),
-        Fact("fs5", "The Long Orbit (2011)", ("Sci-Fi", "Adventure"), rating=4.5, top_share=0.5,
-             also_share=0.35),
+        Fact("fs6", "Comet Season (2014)", ("Animation", "Sci-Fi", "Adventure")),
+        Fact("fs5", "The Long Orbit (2011)", ("Sci-Fi", "Adventure", "Mystery"), rating=4.5,
+             top_share=0.5, also_share=0.35),
     ),
 ]  # fmt: skip
 # How the two example answers open in each supported language (with English examples only, a
