@@ -163,10 +163,26 @@ def pytest_configure(config):
     )
 
 
-def pytest_collection_modifyitems(items):
+# Tests that start a vLLM engine in a subprocess, beside those that use the served app.
+ENGINE_MODULES = {"test_batch", "test_bench_smoke", "test_own_data"}
+
+
+def _starts_engine(item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(fixtures & {"service", "warm_cache"}) or item.module.__name__.split(".")[-1] in (
+        ENGINE_MODULES
+    )
+
+
+def pytest_collection_modifyitems(config, items):
     """Run the tests that need the served app last, so its vLLM engine never runs beside the one
     that test_batch starts in a subprocess (one engine at a time on a small machine); of those,
     the ones that kill replicas run at the very end, so no other test sees a replica restart."""
+    if os.environ.get("RECSPLAIN_TESTS_WITHOUT_ENGINE") == "1":
+        # For quick checks beside a running engine (one at a time on 2 cores); CI never sets it.
+        skipped = [item for item in items if _starts_engine(item)]
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = [item for item in items if not _starts_engine(item)]
     items.sort(
         key=lambda item: (
             "service" in getattr(item, "fixturenames", ()),
