@@ -94,13 +94,13 @@ def table(rows: list[dict]) -> str:
     """The README's quality table (NDCG@10 per model, served ÷ best baseline, build time)."""
     header = (
         "| dataset | items | popularity | ItemKNN | EASE | ALS | content | **served** "
-        "| served / best | served model | tuned build |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| served / best | served model | tuned build | untuned build |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     lines = []
     for row in rows:
         if "skipped" in row:
-            lines.append(f"| {row['dataset']} | skipped: {row['skipped']} |" + " |" * 9)
+            lines.append(f"| {row['dataset']} | skipped: {row['skipped']} |" + " |" * 10)
             continue
         k = row["k"]
         ndcg = {m: row["models"][m][f"ndcg@{k}"] for m in row["models"]}
@@ -109,7 +109,12 @@ def table(rows: list[dict]) -> str:
             f"| {row['dataset']} | {row['protocol']['catalog_items']:,} | "
             + " | ".join(cells)
             + f" | **{ndcg['served']:.3f}** | {row['served_over_best']:.2f}x "
-            f"{row['best_baseline']} | `{row['served_model']}` | {row['build_seconds']:.0f} s |"
+            f"{row['best_baseline']} | `{row['served_model']}` | {row['build_seconds']:.0f} s | "
+            + (
+                f"{row['untuned_build_seconds']:.0f} s |"
+                if "untuned_build_seconds" in row
+                else "not measured |"
+            )
         )
     return header + "\n".join(lines) + "\n"
 
