@@ -24,8 +24,8 @@ from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache
 from serve.explain.explanation import ExplainTask, Explanation, TemplateReason
 from serve.explain.templates import template_explanation
-from serve.explain.titles import CatalogTitles
-from serve.explain.verifier import Verifier
+from serve.explain.verify.titles import CatalogTitles
+from serve.explain.verify.verifier import Verifier
 from serve.explain.vocabulary import UNDECLARED, Vocabulary
 
 log = logging.getLogger(__name__)

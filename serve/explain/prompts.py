@@ -14,8 +14,9 @@ import re
 from dataclasses import replace
 
 from serve.explain.explanation import ExplainTask, Fact
-from serve.explain.languages import LANGUAGES
-from serve.explain.verifier import is_unsafe
+from serve.explain.text import SPACED_YEAR
+from serve.explain.verify.injection import is_unsafe
+from serve.explain.verify.languages import LANGUAGES
 from serve.explain.vocabulary import UNDECLARED, Vocabulary, percent_text
 
 MAX_TITLE_CHARS = 120
@@ -347,11 +348,8 @@ def messages(
     return turns
 
 
-_YEAR = re.compile(r" \((?:1[89]|20)\d\d\)")
-
-
 def _without_year(text: str) -> str:
-    return _YEAR.sub("", text)
+    return SPACED_YEAR.sub("", text)
 
 
 def _as_catalog(fact: Fact, vocabulary: Vocabulary) -> Fact:

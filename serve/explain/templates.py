@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from serve.explain.explanation import ExplainTask, Explanation, Fact, TemplateReason
-from serve.explain.languages import LANGUAGES
-from serve.explain.titles import CatalogTitles
-from serve.explain.verifier import is_unsafe
+from serve.explain.verify.injection import is_unsafe
+from serve.explain.verify.languages import LANGUAGES
+from serve.explain.verify.titles import CatalogTitles
 from serve.explain.vocabulary import Vocabulary, percent_text
 
 MAX_LABELS = 3

@@ -8,13 +8,12 @@ assumes movies rated out of 5: a play count is told as "among your most played",
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from retrieval.config import DataConfig, DomainConfig, FeedbackConfig, ItemWords
-from serve.explain.languages import fold
+from serve.explain.text import TITLE_YEAR, fold
 
 # A history item valued above all but this share of the user's history is "among their most
 # played" (counts are never quoted: 13,883 plays means nothing out of context).
@@ -215,14 +214,11 @@ def percent_text(share: float, language: str) -> str:
     return f"{percent(share)}%" if language == "en" else f"{percent(share)} %"
 
 
-_TITLE_YEAR = re.compile(r"\((?:1[89]|20)\d\d\)\s*$")
-
-
 def _mostly_with_years(titles: Sequence[str], sample: int = 1000) -> bool:
     """Whether most titles end in "(1995)", judged on an evenly spread sample."""
     step = max(1, len(titles) // sample)
     picked = titles[::step]
-    return sum(bool(_TITLE_YEAR.search(title)) for title in picked) * 2 > len(picked)
+    return sum(bool(TITLE_YEAR.search(title)) for title in picked) * 2 > len(picked)
 
 
 # A catalog that declares nothing: "items", rated on a 0.5-5 scale.

@@ -10,8 +10,9 @@ English sentence says nothing about the sentence's language.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
+
+from serve.explain.text import letter_words, word_set
 
 LANGUAGES: dict[str, str] = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
 
@@ -23,44 +24,31 @@ MIN_WORDS_FOR_ABSENCE = 8
 MIN_DOMINANT_HITS = 2
 
 _QUOTED = re.compile(r"\"[^\"]{1,100}\"|“[^”]{1,100}”|„[^“”]{1,100}[“”]|«[^»]{1,100}»")
-_WORD = re.compile(r"[^\W\d_]+")
-
-
-def fold(word: str) -> str:
-    """Case- and accent-insensitive form of a word: "Léon" and "LEON" both give "leon"."""
-    if word.isascii():
-        return word.lower()
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _folded(words: str) -> frozenset[str]:
-    return frozenset(fold(word) for word in words.split())
 
 
 # Function words: frequent, never names, never titles by themselves.
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": _folded(
+    "en": word_set(
         "the a an and or but of to in on at for with from by about as is are was were be been "
         "it its this that these those you your i me my we our he she they them their his her "
         "him will would can could should have has had do does did not no so if because since "
         "both also too very more most than then there here what which who when where why how "
         "all any some just like up out into over such same other others only one"
     ),
-    "de": _folded(
+    "de": word_set(
         "der die das den dem des ein eine einen einem einer und oder aber ist sind war waren "
         "hat hast haben hatte du dir dich dein deine ich mir mich wir sie er es nicht auch mit "
         "ihnen ihre ihrem ihren ihrer euch euer "
         "von zu für auf aus bei nach über weil dass wie wenn sehr noch nur so schon beide "
         "beiden diese dieser dieses ihm ihn ihr im am an in was also gefallen gemeinsam wird"
     ),
-    "fr": _folded(
+    "fr": word_set(
         "le la les l un une des du de d et ou mais est sont était a ont avez avait vous votre "
         "vos tu ton ta te je il elle ils nous ce cet cette ces qui que qu ne n pas plus pour "
         "par avec sans dans sur au aux en se son sa ses lui leur parce comme aussi très deux "
         "tous c j"
     ),
-    "es": _folded(
+    "es": word_set(
         "el la los las lo un una unos unas y o pero es son era fue ha has han tiene tienen te "
         "tu tus su sus yo él ella ellos nosotros usted de del al a en con por para sin sobre "
         "que qué porque como muy más también ambos ambas este esta estos estas ese esa le les "
@@ -71,7 +59,7 @@ STOPWORDS: dict[str, frozenset[str]] = {
 # Everyday words of explanations: neither names nor evidence, so they may be capitalized (German
 # nouns always are), and a title made only of them ("Love Story") needs capitals to count.
 COMMON_WORDS: dict[str, frozenset[str]] = {
-    "en": _folded(
+    "en": word_set(
         "movie movies film films story stories love loved like liked enjoy enjoyed great good "
         "best better fan fans favorite favourite classic similar style tone mood genre genres "
         "title titles character characters plot world life time night day man men woman women "
@@ -84,18 +72,18 @@ COMMON_WORDS: dict[str, frozenset[str]] = {
         "boys girl girls dog kids child children school city town house car road "
         "favourite favourites favorite favorites history played most listened bought read"
     ),
-    "de": _folded(
+    "de": word_set(
         "film filme filmen films titel titeln geschichte geschichten handlung stil genre genres "
         "atmosphäre spannung humor klassiker fan fans thema themen figuren charaktere "
         "geschmack empfehlung liebe leben welt sterne sternen bewertung komödie krimi drama "
         "action abenteuer science fiction favoriten verlauf anfang ende beginn wahl"
     ),
-    "fr": _folded(
+    "fr": word_set(
         "film films titre titres histoire histoires genre genres style ambiance classique "
         "amour vie monde étoiles note personnages intrigue comédie drame action aventure "
         "science fiction favoris historique"
     ),
-    "es": _folded(
+    "es": word_set(
         "película películas film título títulos historia historias género géneros estilo "
         "ambiente clásico amor vida mundo estrellas nota personajes trama comedia drama acción "
         "aventura ciencia ficción favoritos historial"
@@ -107,7 +95,7 @@ EVERYDAY_WORDS: frozenset[str] = FUNCTION_WORDS.union(*COMMON_WORDS.values())
 
 # Capitalized words that start sentences of explanations: at a sentence start, a capitalized
 # word that is none of these, no everyday word and no evidence is read as a name ("Nolan fans").
-SENTENCE_STARTERS: frozenset[str] = _folded(
+SENTENCE_STARTERS: frozenset[str] = word_set(
     # en
     "because since as if given having with like unlike fans fan lovers viewers anyone "
     "enjoy try watch expect discover consider check dive give pick catch explore see "
@@ -147,11 +135,6 @@ _MARKERS: dict[str, frozenset[str]] = {
 }
 
 
-def _words(text: str) -> list[str]:
-    """The folded words of `text`, digits and punctuation dropped."""
-    return [fold(word) for word in _WORD.findall(text)]
-
-
 def looks_like(text: str, language: str, ignore: Iterable[str] = ()) -> bool:
     """Whether `text` is in `language`, within reason: lenient on short texts, false when
     another language clearly dominates or a long text has no word of the language at all.
@@ -160,7 +143,7 @@ def looks_like(text: str, language: str, ignore: Iterable[str] = ()) -> bool:
     """
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}; supported: {', '.join(LANGUAGES)}")
-    words = _without_phrases(_words(_QUOTED.sub(" ", text)), ignore)
+    words = _without_phrases(letter_words(_QUOTED.sub(" ", text)), ignore)
     if len(words) < MIN_SCORABLE_WORDS:
         return True
     hits = {name: sum(word in markers for word in words) for name, markers in _MARKERS.items()}
@@ -173,7 +156,9 @@ def looks_like(text: str, language: str, ignore: Iterable[str] = ()) -> bool:
 
 def _without_phrases(words: list[str], phrases: Iterable[str]) -> list[str]:
     """`words` with every occurrence of each phrase's word sequence removed, longest first."""
-    sequences = sorted({tuple(_words(phrase)) for phrase in phrases} - {()}, key=len, reverse=True)
+    sequences = sorted(
+        {tuple(letter_words(phrase)) for phrase in phrases} - {()}, key=len, reverse=True
+    )
     if not sequences:
         return words
     by_first: dict[str, list[tuple[str, ...]]] = {}

@@ -4,23 +4,18 @@ genre it is, and the words around people's names.
 The verifier is lexical: it cannot tell a true claim from a false one, only that a sentence
 makes a kind of claim the evidence (titles, catalog genres, tag phrases, ratings) never carries.
 These lists say which words make such claims, in every supported language. They are folded
-(lower case, no accents) like `titles.words_of`, so look them up with a token's `norm`.
+(lower case, no accents) like `text.words_of`, so look them up with a token's `norm`.
 """
 
 from __future__ import annotations
 
 import re
 
-from serve.explain.titles import words_of
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(words_of(text))
-
+from serve.explain.text import word_set
 
 # Who made an item, who is in it, what it won, where it came from: none is in the evidence, so
 # each needs the evidence to say it (a tag "oscar (best picture)" does, as a whole phrase).
-CLAIM_WORDS: frozenset[str] = _words(
+CLAIM_WORDS: frozenset[str] = word_set(
     # en: making and casting
     "directed director directors directing helmed helm helming filmmaker filmmakers "
     "auteur starring starred actor actors actress actresses cast casting costar "
@@ -77,7 +72,7 @@ CLAIM_PHRASES = re.compile(
 
 # Words a recommendation has no business saying: disparagement, profanity and insults (they
 # come from free-text tags: "boring", "fat nerd").
-DISPARAGING: frozenset[str] = _words(
+DISPARAGING: frozenset[str] = word_set(
     "boring bored dull tedious annoying awful terrible horrible worst crap crappy stupid "
     "dumb idiot idiots idiotic moron morons nerd nerds fat ugly overrated underwhelming "
     "mediocre lame pathetic garbage trash sucks sucked suck damn shit shitty fuck "
@@ -107,7 +102,7 @@ USER_FACTS = re.compile(
 # Common first names, in the languages explanations are written in, without those that are
 # everyday words ("will", "mark", "rose", "grace"): "by christopher nolan" names a person
 # whatever its case.
-FIRST_NAMES: frozenset[str] = _words(
+FIRST_NAMES: frozenset[str] = word_set(
     "aaron adam adrian alan albert alejandro alexander alexandre alfred alice amanda amy andrea "
     "andreas andrew angela angelina anna anne anthony antoine antonio ashley audrey barbara "
     "ben benedict benjamin bernard brad brian bruce carlos catherine charles charlie "
@@ -128,7 +123,7 @@ FIRST_NAMES: frozenset[str] = _words(
 
 # Surnames of people small models attribute films, music and books to ("a Nolan film"),
 # whatever their case: a backstop for the claim words, never the only defence.
-KNOWN_PEOPLE: frozenset[str] = _words(
+KNOWN_PEOPLE: frozenset[str] = word_set(
     "nolan spielberg scorsese tarantino kubrick hitchcock coppola lucas cameron fincher "
     "villeneuve lynch burton jackson ridley zemeckis eastwood wachowski wachowskis kurosawa "
     "miyazaki almodóvar bergman fellini godard truffaut anderson coen coens tarkovsky herzog "
@@ -143,7 +138,7 @@ KNOWN_PEOPLE: frozenset[str] = _words(
 # Genre words, by genre, in all supported languages: a genre the task's catalog genres (or a
 # one-word tag) do not have is a wrong claim ("another Horror film" of a Crime drama).
 GENRES: dict[str, frozenset[str]] = {
-    name: _words(words)
+    name: word_set(words)
     for name, words in {
         "horror": "horror horrors horrorfilm horrorfilme slasher épouvante horreur terror",
         "comedy": "comedy comedies comedic komödie komödien comédie comédies comedia comedias "
@@ -191,7 +186,7 @@ GENRES: dict[str, frozenset[str]] = {
 GENRE_OF_WORD: dict[str, str] = {word: name for name, words in GENRES.items() for word in words}
 # Talk of labels: said of an item that has none, it is made up ("the none genre of Unturned",
 # "not a genre or tag"); "none" is what an empty prompt field once read, never a label.
-LABEL_WORDS: frozenset[str] = _words(
+LABEL_WORDS: frozenset[str] = word_set(
     "genre genres tag tags label labels category categories "  # en
     "schlagwort schlagwörter kategorie kategorien "  # de (genre: as in English)
     "étiquette étiquettes catégorie catégories "  # fr
@@ -200,7 +195,7 @@ LABEL_WORDS: frozenset[str] = _words(
 EMPTY_LABEL = "none"
 
 # Words that say both items have what follows ("both are comedies", "share", "gemeinsam").
-BOTH: frozenset[str] = _words(
+BOTH: frozenset[str] = word_set(
     "both share shares shared common beide beiden gemeinsam teilen teilt deux commun partagent "
     "ambos ambas comparten común"
 )

@@ -8,7 +8,7 @@ around: a word that is neither in the task's facts (titles, genres, quotable tag
 phrases, ratings), nor a function word, nor in `EXPLAINING` is refused, whatever it says. It
 costs fluency: a model that says "gripping" where no list has it is replaced by a template.
 
-Words are compared folded (`titles.normalize_word`: lower case, no accents, no apostrophes) and
+Words are compared folded (`text.normalize_word`: lower case, no accents, no apostrophes) and
 with a few regular endings taken off (`_ENDINGS`), so that "loved", "Komödien" and "aimée" need
 only "love", "komödie" and "aimer". German compounds pass when every part does ("Krimidrama").
 """
@@ -19,9 +19,9 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from serve.explain import claims
 from serve.explain.explanation import ExplainTask
-from serve.explain.titles import Token, words_of
+from serve.explain.text import Token, word_set, words_of
+from serve.explain.verify import claims
 from serve.explain.vocabulary import ITEM_WORDS, percent
 
 # Parts of a German compound shorter than this are too easily found by chance ("Tor-Film").
@@ -30,15 +30,11 @@ MIN_COMPOUND_PART = 3
 _LINKS = ("", "s", "n", "en", "es", "e")
 
 
-def _folded(text: str) -> frozenset[str]:
-    return frozenset(words_of(text))
-
-
 # Articles, pronouns, prepositions, conjunctions, auxiliaries and negation: the words any
 # sentence needs and none of which states a fact about a film. Quantifiers and degree adverbs
 # ("more", "very") are here too; number words are not, but for "two" (the two items).
 FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": _folded(
+    "en": word_set(
         "a an the this that these those it its itself you your yours yourself i me my we us our "
         "they them their he him his she her who whom whose which what whatever whoever one ones "
         "something anything everything "
@@ -57,7 +53,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "youll youve youre youd itll thats theres heres whats lets dont doesnt didnt isnt arent "
         "wont cant couldnt wouldnt shouldnt ive id im weve theyre"
     ),
-    "de": _folded(
+    "de": word_set(
         "der die das den dem des ein eine einen einem einer eines kein keine keinen keinem "
         "keiner ich mich mir mein meine du dich dir dein deine deinen deinem deiner deines er "
         "ihn ihm sein seine seinen seinem seiner seines es sie ihr ihre ihren ihrem ihrer ihres "
@@ -75,7 +71,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "anderer anderes viel viele vielen mehr meisten ganz sehr noch schon nur hier dort "
         "jetzt dann genau gleich gleiche gleichen gleicher zwei wieder"
     ),
-    "fr": _folded(
+    "fr": word_set(
         "le la les l un une des du de d au aux ce cet cette ces c ça cela ceci je j me m moi mon "
         "ma mes tu t te toi ton ta tes il elle on nous vous votre vos lui leur leurs ils elles "
         "se s son sa ses qui que qu quoi dont où y en "
@@ -89,7 +85,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         "aussi très bien encore déjà ici voici voilà même mêmes autre autres tout tous toute "
         "toutes tel telle deux"
     ),
-    "es": _folded(
+    "es": word_set(
         "el la los las lo un una unos unas al del este esta estos estas ese esa esos esas esto "
         "eso yo me mi mis tú tu tus te ti él ella ellos ellas usted ustedes le les nos nuestro "
         "su sus se sí que qué quien cual cuyo donde cuando como porque pues "
@@ -110,7 +106,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
 # its few-shot answers and the templates (which must always pass), then from the good texts of
 # tests/data/verifier_corpus.yaml and the archived model answers in benchmarks/results.
 EXPLAINING: dict[str, frozenset[str]] = {
-    "en": _folded(
+    "en": word_set(
         "like love enjoy appreciate adore fan favorite favourite similar similarly resemble "
         "share common mood tone style story classic rate rating rated play played watch "
         "watched see seen saw listen listened hear heard read bought recommend recommended "
@@ -122,7 +118,7 @@ EXPLAINING: dict[str, frozenset[str]] = {
         "reason why may might probably likely way same make makes keep find found "
         "new fresh favourites thing things lover street top sound people percent"
     ),
-    "de": _folded(
+    "de": word_set(
         "mögen mochtest gemocht lieben geliebt gefallen gefällt gefiel genießen genossen fan "
         "liebling lieblings favorit ähnlich ähneln ähnelt gemeinsam teilen teilt stimmung ton "
         "stil geschichte klassiker bewerten bewertet bewertung note benotet spielen gespielt "
@@ -133,7 +129,7 @@ EXPLAINING: dict[str, frozenset[str]] = {
         "titel verlauf gehören gehört gehöre zählen zählt könnte dürfte sicher bestimmt neu "
         "mal treffen trifft finden düster schwarz leute menschen prozent denen empfehlen"
     ),
-    "fr": _folded(
+    "fr": word_set(
         "aimer plaire plu plaira plairait adorer apprécier fan favori favoris favorite "
         "préféré similaire semblable ressembler partager commun ambiance ton style histoire "
         "classique noter note donner donné jouer joué écouter écouté regarder regardé voir vu "
@@ -143,7 +139,7 @@ EXPLAINING: dict[str, frozenset[str]] = {
         "historique partie faire fait font thème genre côté esprit sorte type plein pleine "
         "nouveau nouvelle personne gens cent davantage"
     ),
-    "es": _folded(
+    "es": word_set(
         "gustar gusto encantar disfrutar fan favorito favoritos preferido similar parecido "
         "parecer compartir común ambiente tono estilo historia clásico valorar valoraste "
         "calificar puntuar dar diste jugar escuchar ver viste leer comprar recomendar "
@@ -182,7 +178,7 @@ _ENDINGS: dict[str, tuple[tuple[str, str], ...]] = {
 # The catalog genres in each language's words ("Crime": "Krimi", "policier", "crimen"): a task
 # may call its own genres so, and no others. Keyed by the folded genre label.
 GENRE_NAMES: dict[str, dict[str, frozenset[str]]] = {
-    language: {genre: _folded(words) for genre, words in names.items()}
+    language: {genre: word_set(words) for genre, words in names.items()}
     for language, names in {
         "de": {
             "action": "action actionfilm", "adventure": "abenteuer abenteuerfilm",
@@ -233,7 +229,7 @@ def _language_words(language: str) -> frozenset[str]:
         FUNCTION_WORDS[language]
         | EXPLAINING[language]
         | GENRE_WORDS
-        | _folded(" ".join(item_words))
+        | word_set(" ".join(item_words))
     )
 
 
