@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.explain.explanation import TemplateReason
-from serve.explain.verify.languages import LANGUAGES
+from serve.explain.lang import LANGUAGES
 
 log = logging.getLogger(__name__)
 

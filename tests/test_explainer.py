@@ -16,8 +16,8 @@ from serve.explain import prompts
 from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import ExplainTask, Fact, TemplateReason
+from serve.explain.lang import LANGUAGES
 from serve.explain.policy import ExplanationPolicy, grounding_verifier
-from serve.explain.verify.languages import LANGUAGES
 from serve.explain.vocabulary import Vocabulary
 
 HEAT = Fact("6", "Heat (1995)", ("Action", "Crime", "Thriller"), rating=5.0, similarity=0.8)

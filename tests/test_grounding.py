@@ -14,11 +14,11 @@ import pytest
 from serve.config import ExplainSettings, load_settings
 from serve.explain import prompts
 from serve.explain.explanation import ExplainTask, Fact
+from serve.explain.lang import LANGUAGES
 from serve.explain.policy import grounding_verifier
 from serve.explain.templates import template_explanation
 from serve.explain.text import normalize_word, tokenize
 from serve.explain.verify import grounding
-from serve.explain.verify.languages import LANGUAGES
 from serve.explain.verify.titles import CatalogTitles
 from serve.explain.verify.verifier import Verifier
 from serve.explain.vocabulary import UNDECLARED, Vocabulary

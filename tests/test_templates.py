@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from serve.explain.explanation import ExplainTask, Explanation, Fact, TemplateReason
+from serve.explain.lang import LANGUAGES
 from serve.explain.templates import template_explanation
-from serve.explain.verify.languages import LANGUAGES
 from serve.explain.verify.titles import CatalogTitles
 from serve.explain.verify.verifier import Verifier
 from serve.explain.vocabulary import Vocabulary

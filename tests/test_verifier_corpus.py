@@ -28,8 +28,8 @@ from retrieval.config import RetrievalConfig
 from retrieval.evidence import shared_labels
 from serve.config import PROJECT_ROOT, VerifierMode, load_settings
 from serve.explain.explanation import ExplainTask, Fact
+from serve.explain.lang import LANGUAGES
 from serve.explain.policy import grounding_verifier
-from serve.explain.verify.languages import LANGUAGES
 from serve.explain.vocabulary import Vocabulary
 
 CORPUS = Path(__file__).parent / "data" / "verifier_corpus.yaml"

@@ -13,7 +13,7 @@ from serve.explain.explanation import ExplainTask
 from serve.explain.text import Token, catalog_words, normalize_word, words_of
 from serve.explain.verify import claims, surface
 from serve.explain.verify.injection import is_unsafe
-from serve.explain.verify.languages import FUNCTION_WORDS
+from serve.explain.verify.languages import ALL_STOPWORDS
 from serve.explain.verify.titles import CatalogTitles, Mention
 from serve.explain.vocabulary import percent
 
@@ -102,7 +102,7 @@ class Evidence:
             ),
             genres=frozenset(genre for label in own for genre in _genres(label)),
             shared_genres=frozenset(genre for label in shared for genre in _genres(label)),
-            forbidden_words=frozenset(forbidden - FUNCTION_WORDS),
+            forbidden_words=frozenset(forbidden - ALL_STOPWORDS),
             ratings=tuple(f.rating for f in task.evidence if f.rating is not None and rated),
             rating_of={f.item_id: f.rating if rated else None for f in task.evidence},
             scale_max=words.scale_max,

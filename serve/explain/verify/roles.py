@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import re
 
+from serve.explain.lang import PACKS, of_every_pack
 from serve.explain.text import Token, tokenize, words_of
 from serve.explain.verify import ratings
 from serve.explain.verify.evidence import Evidence, Reading
 from serve.explain.verify.titles import Mention
 from serve.explain.vocabulary import KNOWN_ITEM_WORDS
+
+
+def _verb_last(field: str) -> list[str]:
+    """A word list of the languages that put the verb last (German), folded, in pack order."""
+    return [
+        word
+        for p in PACKS.values()
+        if p.verb_last is not None
+        for word in words_of(getattr(p.verb_last, field))
+    ]
+
 
 # Any item word ("the artist Heat", "la película Heat"), longest first so "movies" beats "movie".
 _ITEM_WORD = "(?:" + "|".join(sorted(map(re.escape, KNOWN_ITEM_WORDS), key=len, reverse=True)) + ")"
@@ -43,12 +55,10 @@ _RATED_TITLE_AFTER = re.compile(
 # Where a clause ends, for what is said of a title: punctuation ("4,5" and "4.5" go on), and in
 # German, where the verb comes last, the conjunctions that start the next clause.
 _CLAUSE_END = re.compile(
-    r"[,;:.!?](?=\s|$)|\b(?:und|oder|aber|denn|sondern|doch|weil|da|dass|wenn)\b",
+    r"[,;:.!?](?=\s|$)|\b(?:" + "|".join(_verb_last("clause_conjunctions")) + r")\b",
     re.IGNORECASE,
 )
-_NEGATIONS = frozenset(
-    words_of("not never nicht nie niemals kein keine keinen pas jamais no nunca jamás")
-)
+_NEGATIONS = of_every_pack("negations")
 _QUOTE_OPEN = r"\s*[\"'“„«\u2018*]?\s*"
 # A title's mention ends at its last word or at its year's last digit: ")" may follow.
 _QUOTE_CLOSE = r"\)?\s*[\"'”“»\u2019*]?"
@@ -127,22 +137,12 @@ _RECOMMENDED_BEFORE = re.compile(
 # Between a cue and its title: at most this many words, none that ties the title to something
 # else ("you'll enjoy it as much as <title>", "wie <title>", "comme <title>").
 MAX_WORDS_TO_RECOMMENDED = 8
-_LINKERS = frozenset(
-    words_of(
-        "as like than since because after if given unlike what more same similar fans "
-        "wie als weil da nach was mehr ähnlich comme que qu parce puisque plus como porque si más"
-    )
-)
+_LINKERS = of_every_pack("linkers")
 # German puts the verb last: "Weil du <title> gesehen hast", "Du hast <title> bewertet",
 # "<title> hat dir gefallen", "weil dir <title> gefiel".
-_DE_PARTICIPLES = frozenset(
-    words_of(
-        "bewertet benotet gesehen angesehen angeschaut geschaut geguckt gemocht geliebt genossen "
-        "gefallen gespielt gehört angehört gekauft gelesen besucht"
-    )
-)
-_DE_AUXILIARIES = frozenset(words_of("hast hat haben habt hattest hatte hatten"))
-_DE_PRETERITES = frozenset(words_of("mochtest mochten mochtet gefiel gefielen liebtest sahst"))
+_DE_PARTICIPLES = frozenset(_verb_last("participles"))
+_DE_AUXILIARIES = frozenset(_verb_last("auxiliaries"))
+_DE_PRETERITES = frozenset(_verb_last("preterites"))
 
 
 def wrong_rating(reading: Reading, evidence: Evidence) -> str | None:

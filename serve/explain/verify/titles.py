@@ -17,20 +17,14 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
+from serve.explain.lang import of_every_pack
 from serve.explain.text import CATALOG_YEAR, Token, normalize_word, raw_words, tokenize
-from serve.explain.verify.languages import EVERYDAY_WORDS, FUNCTION_WORDS, SENTENCE_STARTERS
+from serve.explain.verify.languages import ALL_STOPWORDS, EVERYDAY_WORDS, SENTENCE_STARTERS
 
 # Words that introduce a list of titles ("try alien and jaws", "like heat, ronin"), and those
 # that join one: after a title, "and jaws" is the next.
-_LIST_START = frozenset(
-    {
-        *("try", "watch", "see", "enjoy", "like", "liked", "love", "loved", "rated", "gave"),
-        *("including", "also", "wie", "auch", "schau", "probier", "probiere", "entdecke"),
-        *("comme", "aussi", "regardez", "regarde", "essayez", "essaie", "decouvrez", "voyez"),
-        *("como", "tambien", "mira", "mire", "prueba", "pruebe", "descubre"),
-    }
-)
-_LIST_JOIN = frozenset(("and", "or", "plus", "und", "oder", "et", "ou", "y", "o"))
+_LIST_START = of_every_pack("list_start")
+_LIST_JOIN = of_every_pack("list_join")
 _AKA = re.compile(r"^\s*a\.?k\.?a\.?\s+", re.IGNORECASE)
 # Articles MovieLens moves to the end: "Godfather, The", "Cité des enfants perdus, La".
 _ARTICLES = (
@@ -112,7 +106,7 @@ class _Rule(Enum):
 def _significant(words: tuple[str, ...]) -> tuple[int, ...]:
     """Positions of the words that make a title a name: not function words, not numbers."""
     return tuple(
-        i for i, word in enumerate(words) if word not in FUNCTION_WORDS and not word.isdigit()
+        i for i, word in enumerate(words) if word not in ALL_STOPWORDS and not word.isdigit()
     )
 
 
