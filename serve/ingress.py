@@ -43,6 +43,7 @@ from serve.api import (
 from serve.config import RecsplainSettings
 from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache, Namespace
+from serve.explain.catalog import Catalog
 from serve.explain.explanation import Explanation
 from serve.explain.policy import ExplanationPolicy, grounding_verifier
 from serve.health import ReadinessMonitor
@@ -57,7 +58,7 @@ from serve.middleware import (
 )
 from serve.resilience import Circuit, call_with_retries
 from serve.retriever import RetrievalFailure, RetrievalRequest, RetrievalResult
-from serve.rollout import Build, BuildFollower, Catalog, RolloutRequest, roll_out
+from serve.rollout import Build, BuildFollower, RolloutRequest, roll_out
 
 log = logging.getLogger(__name__)
 
