@@ -1,9 +1,10 @@
 """One directory per built model, written atomically and checked when loaded.
 
 Layout: `index.faiss`, `items.parquet`, `embeddings.npz` (cf, content, popularity),
-`interactions.parquet` (stored users' histories), `itemitem.npz` (the served item-item weights,
-empty for the hybrid) and `manifest.json` (format version, data hash,
-parameters, library versions, created_at, evaluation metrics, and a checksum per file).
+`interactions.parquet` (stored users' histories), `itemitem.npz` (the served item-item weights:
+a sparse matrix, or EASE's dense block over the items seen in train; empty for the hybrid) and
+`manifest.json` (format version, data hash, parameters, library versions, created_at, evaluation
+metrics, and a checksum per file).
 
 A build is either written to a fixed directory (`write_artifacts`, swapped in atomically) or, for
 roll-outs, as a new immutable version `ROOT/<UTC time>-<data_hash[:8]>` (`write_version`) that
@@ -38,8 +39,9 @@ from retrieval.recommender import Recommender
 log = logging.getLogger(__name__)
 
 # 2: resolved feedback and domain, a weight column, top_share evidence; 3: the served model is
-# chosen per build (config.model) and item-item weights are stored
-FORMAT_VERSION = 3
+# chosen per build (config.model) and item-item weights are stored; 4: EASE may be stored whole,
+# as a dense block (`active`, `dense`), and model.max_weights_mb replaces model.neighbors
+FORMAT_VERSION = 4
 INDEX, ITEMS, EMBEDDINGS, INTERACTIONS, ITEM_ITEM, MANIFEST = (
     "index.faiss",
     "items.parquet",

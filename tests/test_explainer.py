@@ -96,6 +96,17 @@ def test_a_rejected_answer_is_retried_once_with_the_strict_prompt():
     assert llm.calls[0][:-1] == llm.calls[1][:-1], "the retry keeps the cached prefix"
 
 
+def test_the_strict_retry_spells_out_the_closest_item_and_only_the_shared_genres():
+    tail = prompts.messages(TASK, strict=True)[-1]["content"].splitlines()[-1]
+    assert tail.endswith(
+        'Closest: "Heat (1995)" (rated 5/5). Shared genres: Action and Crime; name no other genre.'
+    )
+    assert "Thriller" not in tail  # Heat and Ronin both have it, but it is not a shared tag here
+    # Nothing shared: no genres to name, only the closest item.
+    tail = prompts.messages(OTHER, strict=True)[-1]["content"].splitlines()[-1]
+    assert "genre" not in tail.split("Closest:")[1] and "why the recommended item" in tail
+
+
 def test_two_rejections_fall_back_to_a_template_that_says_so():
     subject, llm = policy([INVENTED])
     explanation = run(subject.explain(TASK))

@@ -45,10 +45,13 @@ STRICT_OPENINGS = {
     "of the closest {item} from <history> and what <history> says of it, then ",
 }
 STRICT_OPENINGS["binary"] = STRICT_OPENINGS["implicit"]
-# What the stricter retry asks for after the opening: the catalog's best true reason.
+# What the stricter retry asks for after the opening: the catalog's best true reason, by what
+# the recommended item has: labels shared with the closest item, or (a catalog without labels)
+# the share of people who liked both; otherwise only the closest item.
 STRICT_REASONS = {
-    True: "name the shared genres.",
-    False: "give the percentage that <history> gives for that {item}.",
+    "labels": "name the shared genres.",
+    "shares": "give the percentage that <history> gives for that {item}.",
+    "closest": "say in a few words why the recommended {item} is like it.",
 }
 
 # Invented titles, so a leak into a real answer is caught (and none is in the catalog). Each
@@ -174,17 +177,17 @@ def rules(vocabulary: Vocabulary, language: str = "en") -> str:
     )
 
 
-def strict_rules(vocabulary: Vocabulary) -> str:
-    text = STRICT_OPENINGS[vocabulary.kind] + STRICT_REASONS[vocabulary.labelled]
-    return text.format(item=vocabulary.item)
+def strict_rules(vocabulary: Vocabulary, reason: str | None = None) -> str:
+    """The retry's added rules; `reason` is a key of STRICT_REASONS (by default the catalog's:
+    labels where it has them, else shares)."""
+    reason = reason or ("labels" if vocabulary.labelled else "shares")
+    return (STRICT_OPENINGS[vocabulary.kind] + STRICT_REASONS[reason]).format(item=vocabulary.item)
 
 
 def instruction_phrases(vocabulary: Vocabulary) -> list[str]:
     """What an answer must never echo (the strict rules of a catalog with and without labels:
     the verifier is built without knowing which it serves)."""
-    return [rules(vocabulary)] + [
-        strict_rules(replace(vocabulary, labelled=labelled)) for labelled in (True, False)
-    ]
+    return [rules(vocabulary)] + [strict_rules(vocabulary, reason) for reason in STRICT_REASONS]
 
 
 def few_shot_answers(vocabulary: Vocabulary, language: str) -> tuple[str, str]:
@@ -254,12 +257,16 @@ def prompt_version(few_shot: bool = True, vocabulary: Vocabulary = UNDECLARED) -
     return hashlib.sha256(fixed.encode()).hexdigest()[:12]
 
 
+def _own_shared(task: ExplainTask, closest: Fact) -> tuple[str, ...]:
+    """What the recommended item shares with the closest item itself, not with any evidence
+    item: "closest to X; shared: Comedy" must be true of X."""
+    own = {label.casefold() for label in (*closest.genres, *closest.tags)}
+    return tuple(label for label in task.shared_tags if label.casefold() in own)
+
+
 def _task_turn(task: ExplainTask, closest: Fact) -> str:
     """The user turn of one task: its history, what is recommended and what it is closest to."""
-    # What the recommended item shares with the closest item itself, not with any evidence
-    # item: "closest to X; shared: Comedy" must be true of X.
-    own = {label.casefold() for label in (*closest.genres, *closest.tags)}
-    shared = tuple(label for label in task.shared_tags if label.casefold() in own)
+    shared = _own_shared(task, closest)
     return (
         history_block(list(task.evidence), task.vocabulary, task.recommended)
         + "\n"
@@ -277,11 +284,32 @@ def messages(
         for example, closest, answer in examples(vocabulary, task.language):
             turns.append({"role": "user", "content": _task_turn(example, closest)})
             turns.append({"role": "assistant", "content": f'{{"explanation": "{answer}"}}'})
-    # The stricter retry changes only the tail, so it still hits the prefix cache.
-    tail = f"\n{strict_rules(vocabulary).strip()}" if strict else ""
     # Evidence comes best first: the first item is the closest.
-    turns.append({"role": "user", "content": _task_turn(task, task.evidence[0]) + tail})
+    closest = task.evidence[0]
+    # The stricter retry changes only the tail, so it still hits the prefix cache.
+    tail = f"\n{strict_tail(task, closest)}" if strict else ""
+    turns.append({"role": "user", "content": _task_turn(task, closest) + tail})
     return turns
+
+
+def strict_tail(task: ExplainTask, closest: Fact) -> str:
+    """The retry's rules, then the facts its answer needs spelled out, in the order to say them:
+    Qwen-0.5B's refused first answers mostly named genres the item lacks, or another item's
+    rating."""
+    vocabulary = task.vocabulary
+    facts = f'Closest: "{_title(closest)}" ({feedback_text(closest, vocabulary)}).'
+    shared = [clean(label, 40) for label in _own_shared(task, closest) if not is_unsafe(label)]
+    shared = shared[:MAX_LABELS]
+    if vocabulary.labelled and shared:
+        joined = shared[0] if len(shared) == 1 else ", ".join(shared[:-1]) + " and " + shared[-1]
+        facts += f" Shared genres: {joined}; name no other genre."
+        reason = "labels"
+    elif not vocabulary.labelled and closest.also_share is not None:
+        facts += f" Percentage: {percent_text(closest.also_share, 'en')}."
+        reason = "shares"
+    else:
+        reason = "closest"
+    return f"{strict_rules(vocabulary, reason).strip()} {facts}"
 
 
 def _without_year(text: str) -> str:
