@@ -21,7 +21,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
-from ray.llm._internal.serve.core.configs.openai_api_models import OpenAIHTTPException
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 from ray.serve.llm.ingress import OpenAiIngress
@@ -55,6 +54,7 @@ from serve.middleware import (
     check_bearer,
     read_key,
 )
+from serve.ray_private import OpenAIHTTPException
 from serve.resilience import call_with_retries
 from serve.retriever import RetrievalFailure, RetrievalRequest, RetrievalResult
 from serve.rollout import Build, BuildFollower, RolloutRequest, roll_out
