@@ -157,7 +157,7 @@ def offline_policy(
 ) -> ExplanationPolicy:
     """The server's policy around an offline engine: no deadline, no admission limit. The
     cache holds `cache_size` explanations: every task's, for a precompute file to save them all."""
-    vocabulary = Vocabulary.of(recommender.config.data, recommender.titles)
+    vocabulary = Vocabulary.of_items(recommender.config.data, recommender.items)
     admission = Admission(settings.explain.expected_call_s, 1 << 30, enabled=False)
     return build_policy(
         settings,

@@ -2,9 +2,9 @@
 from the artifacts themselves (checked) without the index, and the `retriever` block that tells
 which build answered.
 
-Today the ingress makes one per build it explains with (`Catalog.load`); the Retriever, batch and
-the CLI still make their vocabulary from the recommender (`tasks.TaskFactory`,
-`Vocabulary.of`).
+The ingress makes one per build it explains with (`Catalog.load`); the Retriever, batch and the
+CLI make their vocabulary from the recommender's catalog table the same way
+(`Vocabulary.of_items`), so all agree on whether the catalog has labels.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Catalog:
         items = read_items(path)
         titles = items["title"].to_list()
         config = RetrievalConfig.model_validate(manifest["config"])
-        vocabulary = Vocabulary.of(config.data, titles)
+        vocabulary = Vocabulary.of_items(config.data, items)
         return cls(
             data_hash,
             list(zip(items["item_id"].to_list(), titles, strict=True)),

@@ -91,6 +91,16 @@ class Vocabulary:
             labelled=labelled,
         )
 
+    @classmethod
+    def of_items(cls, data: DataConfig, items) -> Vocabulary:
+        """The vocabulary of a build from its catalog table (`item_id`, `title`, `genres`,
+        `tags`): the one way every user of a build (ingress, batch, CLI, tasks) makes it, so
+        they agree on whether the catalog has labels."""
+        labelled = any(
+            (items[column].list.len() > 0).any() for column in ("genres", "tags") if column in items
+        )
+        return cls.of(data, items["title"].to_list(), labelled)
+
     def nouns(self, language: str) -> ItemWords:
         """The item word in `language`: the catalog's translation, the built-in one, or the
         language's word for "item"."""
