@@ -11,7 +11,6 @@ import json
 import logging
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from pathlib import Path
@@ -40,6 +39,7 @@ from serve.api import (
 )
 from serve.config import RecsplainSettings
 from serve.explain.admission import Admission
+from serve.explain.builds import Builds
 from serve.explain.catalog import Catalog
 from serve.explain.explanation import Explanation
 from serve.explain.policy import ExplanationPolicy, build_policy
@@ -142,8 +142,6 @@ FAILURES = {
 }
 
 
-KEPT_BUILDS = 3  # catalogs kept for results computed on a build being rolled away from
-
 # How a roll-out's outcome reads to the admin.
 ROLLOUT_OUTCOMES = {
     "converged": (200, "", ""),
@@ -176,11 +174,12 @@ class RecsplainIngress(OpenAiIngress):
             explain.expected_call_s, explain.max_llm_calls_per_request, explain.admission
         )
         self.llm_client = LLMClient(self.llm, self.settings, self.admission)
-        # Per build (data_hash): its catalog and the policy that verifies with it and caches
-        # under its namespace; a result is explained with the build that computed it.
         self.registry = registry
-        self.builds: OrderedDict[str, tuple[Catalog, ExplanationPolicy]] = OrderedDict()
-        self._loading: dict[str, asyncio.Lock] = {}
+        self.builds = Builds(
+            registry.path_of.remote,
+            self._policy_for,
+            lambda: self.follower.serving and self.follower.serving.data_hash,
+        )
         self.follower = BuildFollower(
             registry, "ingress", self.settings.rollout.poll_s, self._use_build
         )
@@ -199,37 +198,12 @@ class RecsplainIngress(OpenAiIngress):
         await asyncio.gather(self.retriever.info.remote(), self.llm.check_health.remote())
 
     async def _use_build(self, build: Build) -> None:
-        await self._build(build.data_hash, build.path)
+        await self.builds.get(build.data_hash, build.path)
 
-    async def _build(
-        self, data_hash: str, path: str | None = None
-    ) -> tuple[Catalog, ExplanationPolicy]:
-        """The catalog and policy of a build, loaded on first use (a retriever may switch
-        before this replica's poll does); the few most recent are kept."""
-        found = self.builds.get(data_hash)
-        if found is None:
-            async with self._loading.setdefault(data_hash, asyncio.Lock()):
-                found = self.builds.get(data_hash) or await self._load_build(data_hash, path)
-        self.builds.move_to_end(data_hash)
-        serving = self.follower.serving
-        while len(self.builds) > KEPT_BUILDS:
-            oldest = next(iter(self.builds))
-            if serving is not None and oldest == serving.data_hash:
-                self.builds.move_to_end(oldest)
-                oldest = next(iter(self.builds))
-            del self.builds[oldest]
-        return found
-
-    async def _load_build(
-        self, data_hash: str, path: str | None
-    ) -> tuple[Catalog, ExplanationPolicy]:
-        path = path or await self.registry.path_of.remote(data_hash)
-        if path is None:
-            raise ApiError(503, "unavailable", f"build {data_hash} is unknown; retry later")
-        catalog = await asyncio.to_thread(Catalog.load, Path(path), data_hash)
+    def _policy_for(self, data_hash: str, catalog: Catalog) -> ExplanationPolicy:
         explain = self.settings.explain
         cache_file = explain.cache_file and self.settings.resolve(explain.cache_file)
-        policy = build_policy(
+        return build_policy(
             self.settings,
             data_hash,
             catalog.titles,
@@ -239,19 +213,16 @@ class RecsplainIngress(OpenAiIngress):
             explain.cache_size,
             cache_file,
         )
-        self.builds[data_hash] = found = (catalog, policy)
-        log.info("ingress has the catalog of %s (%s)", data_hash, path)
-        return found
 
     @property
     def policy(self) -> ExplanationPolicy:
         """The policy of the build this replica follows (for /healthz's cache figures)."""
-        return self.builds[self.follower.serving.data_hash][1]
+        return self.builds.served()[1]
 
     @property
     def retriever_info(self) -> dict:
         """The build this replica follows, as /healthz shows it."""
-        return self.builds[self.follower.serving.data_hash][0].info
+        return self.builds.served()[0].info
 
     def _retriever_overloaded(self) -> ApiError:
         """The 503 for a full retriever queue, whichever endpoint met it."""
@@ -290,7 +261,7 @@ class RecsplainIngress(OpenAiIngress):
     async def recommendations(self, body: RecommendationRequest, request: Request) -> Response:
         start = time.perf_counter()
         result = await self._retrieve(body)
-        catalog, policy = await self._build(result.data_hash)
+        catalog, policy = await self.builds.get(result.data_hash)
         retrieved = time.perf_counter()
         metrics.STAGE_SECONDS.labels(stage="retrieve").observe(retrieved - start)
         deadline_s = self.settings.explain.deadline_s
