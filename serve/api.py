@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.explain.explanation import TemplateReason
-from serve.explain.languages import LANGUAGES
+from serve.explain.lang import LANGUAGES
+from serve.resilience import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +225,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(Unavailable)
+    async def _unavailable(request: Request, exc: Unavailable):
+        """A service that did not answer in time (`resilience`): the one place it becomes HTTP."""
+        retry = exc.retry_after_s
+        headers = {"Retry-After": str(retry)} if retry is not None else None
+        return error_response(503, "unavailable", str(exc), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

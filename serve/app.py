@@ -13,7 +13,6 @@ import time
 
 import httpx
 from ray import serve
-from ray.llm._internal.serve.core.configs.openai_api_models import to_model_metadata
 from ray.serve.llm import LLMConfig, build_llm_deployment
 from ray.serve.llm.ingress import make_fastapi_ingress
 
@@ -21,6 +20,7 @@ from serve.config import APP_NAME, RecsplainSettings
 from serve.ingress import ENDPOINTS, RecsplainIngress, app
 from serve.llm_server import RecsplainLLMServer
 from serve.middleware import API_KEY_ENV, api_key_for, read_key
+from serve.ray_private import to_model_metadata
 from serve.retriever import Retriever
 from serve.rollout import ArtifactRegistry
 

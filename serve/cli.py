@@ -186,7 +186,7 @@ def recommend(
     print_recommendations(
         recommender.recommend([query], k)[0],
         title=f"user {user or '(history)'}",
-        vocabulary=Vocabulary.of(recommender.config.data, recommender.titles),
+        vocabulary=Vocabulary.of_items(recommender.config.data, recommender.items),
     )
 
 

@@ -11,7 +11,6 @@ import json
 import logging
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from pathlib import Path
@@ -21,11 +20,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
-from ray.llm._internal.serve.core.configs.openai_api_models import OpenAIHTTPException
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 from ray.serve.llm.ingress import OpenAiIngress
-from ray.serve.llm.openai_api_models import ChatCompletionRequest, ErrorResponse
 from vllm.exceptions import VLLMClientError
 
 from retrieval.artifacts import ArtifactError, read_manifest
@@ -42,10 +39,12 @@ from serve.api import (
 )
 from serve.config import RecsplainSettings
 from serve.explain.admission import Admission
-from serve.explain.cache import ExplanationCache, Namespace
+from serve.explain.builds import Builds
+from serve.explain.catalog import Catalog
 from serve.explain.explanation import Explanation
-from serve.explain.policy import ExplanationPolicy, grounding_verifier
+from serve.explain.policy import ExplanationPolicy, build_policy
 from serve.health import ReadinessMonitor
+from serve.llm_client import LLMClient
 from serve.middleware import (
     ADMIN_KEY_ENV,
     EDGE,
@@ -55,9 +54,10 @@ from serve.middleware import (
     check_bearer,
     read_key,
 )
-from serve.resilience import Circuit, call_with_retries
+from serve.ray_private import OpenAIHTTPException
+from serve.resilience import call_with_retries
 from serve.retriever import RetrievalFailure, RetrievalRequest, RetrievalResult
-from serve.rollout import Build, BuildFollower, Catalog, RolloutRequest, roll_out
+from serve.rollout import Build, BuildFollower, RolloutRequest, roll_out
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +142,6 @@ FAILURES = {
 }
 
 
-KEPT_BUILDS = 3  # catalogs kept for results computed on a build being rolled away from
-
 # How a roll-out's outcome reads to the admin.
 ROLLOUT_OUTCOMES = {
     "converged": (200, "", ""),
@@ -166,8 +164,6 @@ class RecsplainIngress(OpenAiIngress):
         self.settings = RecsplainSettings(**settings)
         self.model_id = self.settings.llm.model_id
         self.llm = llm_deployments[self.model_id]
-        self.llm_stream = self.llm.options(stream=True)
-        self.llm_circuit = Circuit("LLM")  # open while the engine's replica is replaced
         self.retriever = retriever
         api = self.settings.api
         EDGE.configure(api.auth, api.max_body_bytes)  # before any RPC: no key fails fast
@@ -177,11 +173,13 @@ class RecsplainIngress(OpenAiIngress):
         self.admission = Admission(
             explain.expected_call_s, explain.max_llm_calls_per_request, explain.admission
         )
-        # Per build (data_hash): its catalog and the policy that verifies with it and caches
-        # under its namespace; a result is explained with the build that computed it.
+        self.llm_client = LLMClient(self.llm, self.settings, self.admission)
         self.registry = registry
-        self.builds: OrderedDict[str, tuple[Catalog, ExplanationPolicy]] = OrderedDict()
-        self._loading: dict[str, asyncio.Lock] = {}
+        self.builds = Builds(
+            registry.path_of.remote,
+            self._policy_for,
+            lambda: self.follower.serving and self.follower.serving.data_hash,
+        )
         self.follower = BuildFollower(
             registry, "ingress", self.settings.rollout.poll_s, self._use_build
         )
@@ -189,7 +187,7 @@ class RecsplainIngress(OpenAiIngress):
         manifest = await asyncio.to_thread(read_manifest, configured)
         await self.follower.start(fallback=Build(0, str(configured), manifest["data_hash"]))
         self._follow = asyncio.create_task(self.follower.run())
-        self._load_poller = asyncio.create_task(self._poll_engine_load())
+        self._load_poller = asyncio.create_task(self.llm_client.poll_engine_load())
         self.readiness = ReadinessMonitor(
             self._check_dependencies, api.health_refresh_s, api.health_timeout_s
         )
@@ -200,117 +198,31 @@ class RecsplainIngress(OpenAiIngress):
         await asyncio.gather(self.retriever.info.remote(), self.llm.check_health.remote())
 
     async def _use_build(self, build: Build) -> None:
-        await self._build(build.data_hash, build.path)
+        await self.builds.get(build.data_hash, build.path)
 
-    async def _build(
-        self, data_hash: str, path: str | None = None
-    ) -> tuple[Catalog, ExplanationPolicy]:
-        """The catalog and policy of a build, loaded on first use (a retriever may switch
-        before this replica's poll does); the few most recent are kept."""
-        found = self.builds.get(data_hash)
-        if found is None:
-            async with self._loading.setdefault(data_hash, asyncio.Lock()):
-                found = self.builds.get(data_hash) or await self._load_build(data_hash, path)
-        self.builds.move_to_end(data_hash)
-        serving = self.follower.serving
-        while len(self.builds) > KEPT_BUILDS:
-            oldest = next(iter(self.builds))
-            if serving is not None and oldest == serving.data_hash:
-                self.builds.move_to_end(oldest)
-                oldest = next(iter(self.builds))
-            del self.builds[oldest]
-        return found
-
-    async def _load_build(
-        self, data_hash: str, path: str | None
-    ) -> tuple[Catalog, ExplanationPolicy]:
-        path = path or await self.registry.path_of.remote(data_hash)
-        if path is None:
-            raise ApiError(503, "unavailable", f"build {data_hash} is unknown; retry later")
-        catalog = await asyncio.to_thread(Catalog.load, Path(path), data_hash)
+    def _policy_for(self, data_hash: str, catalog: Catalog) -> ExplanationPolicy:
         explain = self.settings.explain
-        verifier = grounding_verifier(
-            catalog.titles, explain.max_chars, catalog.vocabulary, explain.verifier
+        cache_file = explain.cache_file and self.settings.resolve(explain.cache_file)
+        return build_policy(
+            self.settings,
+            data_hash,
+            catalog.titles,
+            catalog.vocabulary,
+            self.llm_client.generate,
+            self.admission,
+            explain.cache_size,
+            cache_file,
         )
-        cache = ExplanationCache(
-            Namespace.of(self.settings, data_hash, catalog.vocabulary), explain.cache_size
-        )
-        if explain.cache_file is not None:
-            cache_file = self.settings.resolve(explain.cache_file)
-            if cache_file.is_file():
-                cache.load(cache_file)
-            else:
-                log.warning("no precomputed explanations at %s; starting cold", cache_file)
-        policy = ExplanationPolicy(verifier, explain, self._generate, cache, self.admission)
-        self.builds[data_hash] = found = (catalog, policy)
-        log.info("ingress has the catalog of %s (%s)", data_hash, path)
-        return found
 
     @property
     def policy(self) -> ExplanationPolicy:
         """The policy of the build this replica follows (for /healthz's cache figures)."""
-        return self.builds[self.follower.serving.data_hash][1]
+        return self.builds.served()[1]
 
     @property
     def retriever_info(self) -> dict:
         """The build this replica follows, as /healthz shows it."""
-        return self.builds[self.follower.serving.data_hash][0].info
-
-    async def _poll_engine_load(self) -> None:
-        """Keep admission control's view of the engine's queue fresh."""
-        while True:
-            try:
-                load = await asyncio.wait_for(
-                    self.llm.engine_load.remote(), timeout=max(5.0, self.settings.llm.load_poll_s)
-                )
-                self.admission.observe_engine(load["unfinished_requests"])
-                self.llm_circuit.observe(answered=True)
-            except TimeoutError:
-                # Queued behind chat calls on a saturated replica, or no replica up yet: neither
-                # says the engine died, so the circuit keeps its state.
-                log.debug("engine load poll timed out")
-                self.admission.observe_engine(0)  # a stale queue would refuse every call
-            except Exception as exc:  # the engine restarting must not stop the poller
-                log.debug("engine load poll failed: %s: %s", type(exc).__name__, exc)
-                self.admission.observe_engine(0)
-                self.llm_circuit.observe(answered=False)
-            metrics.LLM_QUEUE.set(self.admission.queue())
-            metrics.LLM_THROUGHPUT.set(self.admission.throughput)
-            await asyncio.sleep(self.settings.llm.load_poll_s)
-
-    async def _generate(self, messages: list[dict], schema: dict) -> str:
-        self.llm_circuit.check()  # no waiting in Serve's router for a replica being replaced
-        request = ChatCompletionRequest(
-            model=self.model_id,
-            messages=messages,
-            max_tokens=self.settings.explain.max_tokens,
-            temperature=self.settings.explain.temperature,
-            stream=False,
-            response_format={
-                "type": "json_schema",
-                "json_schema": {"name": "explanation", "schema": schema},
-            },
-        )
-        start = time.perf_counter()
-        response = self.llm_stream.chat.remote(request)
-        try:
-            async for chunk in response:
-                if isinstance(chunk, list):
-                    chunk = chunk[0]
-                if isinstance(chunk, ErrorResponse):
-                    raise RuntimeError(chunk.error.message)
-                return chunk.choices[0].message.content or ""
-        except asyncio.CancelledError:
-            # Cancelling the local await leaves the replica generating; this aborts the request
-            # inside the engine (Ray cancels the replica's task, vLLM aborts the sequence).
-            response.cancel()
-            raise
-        except BackPressureError:
-            metrics.QUEUE_REJECTIONS.labels(deployment="llm").inc()
-            raise
-        finally:
-            metrics.STAGE_SECONDS.labels(stage="llm_call").observe(time.perf_counter() - start)
-        raise RuntimeError("the LLM returned no response")
+        return self.builds.served()[0].info
 
     def _retriever_overloaded(self) -> ApiError:
         """The 503 for a full retriever queue, whichever endpoint met it."""
@@ -349,7 +261,7 @@ class RecsplainIngress(OpenAiIngress):
     async def recommendations(self, body: RecommendationRequest, request: Request) -> Response:
         start = time.perf_counter()
         result = await self._retrieve(body)
-        catalog, policy = await self._build(result.data_hash)
+        catalog, policy = await self.builds.get(result.data_hash)
         retrieved = time.perf_counter()
         metrics.STAGE_SECONDS.labels(stage="retrieve").observe(retrieved - start)
         deadline_s = self.settings.explain.deadline_s

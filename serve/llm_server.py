@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 import os
 
-from ray.llm._internal.serve.core.server.llm_server import LLMServer
 from ray.serve.llm import LLMConfig
+from ray.serve.llm.deployment import LLMServer
 
 from serve.hardware import cpu_env, cpu_info, resolve_dtype
 

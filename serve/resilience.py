@@ -4,7 +4,9 @@ When a Retriever replica's process dies, the requests it held fail with `RayActo
 subclasses `ActorDiedError`, `ActorUnavailableError`), and Serve starts a replacement. Those
 requests are safe to send again (retrieval has no side effects), so they are retried with a
 short backoff; requests sent while no replica is up wait in Serve's router for the new one.
-Either way the caller gets an answer within the budget, or a 503 with Retry-After, never a 500.
+Either way the caller gets an answer within the budget, or `Unavailable` with the seconds after
+which to retry, which the HTTP edge (`api.install_error_handlers`) answers as a 503 with
+Retry-After, never a 500.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ray.exceptions import RayActorError
-
-from serve.api import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,8 @@ async def call_with_retries(
     """`call()` again while its replica died, at most `retries` times and within `budget_s`.
 
     `call` makes a new request each time (a handle's `.remote()`); `what` names the service in
-    the 503's message."""
-    unavailable = ApiError(
-        503,
-        "unavailable",
-        f"the {what} is restarting; retry later",
-        {"Retry-After": str(retry_after_s)},
-    )
+    `Unavailable`'s message."""
+    unavailable = Unavailable(f"the {what} is restarting; retry later", retry_after_s)
     attempt = 0
     try:
         async with asyncio.timeout(budget_s):
@@ -68,7 +63,12 @@ async def call_with_retries(
 
 
 class Unavailable(RuntimeError):
-    """A deployment that stopped answering; the caller falls back at once."""
+    """A deployment that stopped answering: the caller falls back at once (the LLM), or the
+    client is told to retry after `retry_after_s` (HTTP 503, mapped at the edge)."""
+
+    def __init__(self, message: str, retry_after_s: int | None = None):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class Circuit:

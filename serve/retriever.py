@@ -26,9 +26,10 @@ from retrieval.recommender import (
     UnknownUserError,
 )
 from serve.config import RolloutSettings
+from serve.explain.catalog import build_info
 from serve.explain.explanation import ExplainTask
 from serve.explain.tasks import TaskFactory
-from serve.rollout import Build, BuildFollower, build_info
+from serve.rollout import Build, BuildFollower
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from serve.explain import prompts
 from serve.explain.admission import Admission
 from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import ExplainTask, Fact, TemplateReason
-from serve.explain.languages import LANGUAGES
+from serve.explain.lang import LANGUAGES
 from serve.explain.policy import ExplanationPolicy, grounding_verifier
 from serve.explain.vocabulary import Vocabulary
 
@@ -418,3 +418,22 @@ def test_the_closest_item_carries_its_own_rating_and_only_what_it_shares():
     task = ExplainTask(ronin, (heat, mask), ("Action", "Comedy", "Crime"), "en", Vocabulary())
     last = prompts.messages(task)[-1]["content"]
     assert 'closest to: "Heat (1995)" (rated 4/5); shared: Action, Crime\n' in last
+
+
+def test_every_user_of_a_build_makes_its_vocabulary_from_the_catalog_table():
+    """Ingress, batch, CLI and tasks agree: a catalog without any genre or tag is unlabelled."""
+    import polars as pl
+
+    from retrieval.config import DataConfig
+
+    def items(genres):
+        return pl.DataFrame(
+            {"item_id": ["a", "b"], "title": ["Heat (1995)", "Ronin (1998)"],
+             "genres": genres, "tags": [[], []]},
+            schema_overrides={"genres": pl.List(pl.Utf8), "tags": pl.List(pl.Utf8)},
+        )  # fmt: skip
+
+    data = DataConfig()
+    assert not Vocabulary.of_items(data, items([[], []])).labelled
+    labelled = Vocabulary.of_items(data, items([["Action"], []]))
+    assert labelled.labelled and labelled.years_in_titles

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from ray.exceptions import ActorDiedError, ActorUnavailableError
 
 from benchmarks import faults, soak
 from benchmarks.run import population_of
-from serve.api import ApiError
+from serve.api import install_error_handlers
 from serve.resilience import Circuit, Unavailable, backoff_s, call_with_retries
 from tests.conftest import API_KEY
 
@@ -51,12 +53,25 @@ def test_a_retrieval_whose_replica_died_is_sent_again():
 
 
 def test_no_replica_within_the_budget_is_a_503_with_retry_after():
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(Unavailable) as raised:
         retrying(FlakyCall(hang_s=10), budget_s=0.2)
-    assert raised.value.status == 503 and raised.value.headers == {"Retry-After": "2"}
-    with pytest.raises(ApiError) as raised:
+    assert raised.value.retry_after_s == 2
+    with pytest.raises(Unavailable) as raised:
         retrying(FlakyCall(*[ActorDiedError()] * 5), retries=2)
-    assert raised.value.status == 503
+    assert str(raised.value) == "the x is restarting; retry later"
+    # The HTTP edge, and only it, makes it a 503 with Retry-After.
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/down")
+    async def down():
+        raise raised.value
+
+    answer = TestClient(app).get("/down")
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
+    assert answer.json() == {
+        "error": {"code": "unavailable", "message": "the x is restarting; retry later"}
+    }
 
 
 def test_other_errors_are_not_retried():

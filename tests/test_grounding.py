@@ -1,4 +1,4 @@
-"""The closed-vocabulary check (serve/explain/grounding.py): in "closed" mode a word that no
+"""The closed-vocabulary check (serve/explain/verify/grounding.py): in "closed" mode a word that no
 fact, function word or explaining word accounts for is refused, whatever it says; what the
 project itself writes (templates, few-shot answers) and good corpus texts still pass."""
 
@@ -12,13 +12,15 @@ from types import SimpleNamespace
 import pytest
 
 from serve.config import ExplainSettings, load_settings
-from serve.explain import grounding, prompts
+from serve.explain import prompts
 from serve.explain.explanation import ExplainTask, Fact
-from serve.explain.languages import LANGUAGES
+from serve.explain.lang import LANGUAGES
 from serve.explain.policy import grounding_verifier
 from serve.explain.templates import template_explanation
-from serve.explain.titles import CatalogTitles, normalize_word, tokenize
-from serve.explain.verifier import Verifier
+from serve.explain.text import normalize_word, tokenize
+from serve.explain.verify import grounding
+from serve.explain.verify.titles import CatalogTitles
+from serve.explain.verify.verifier import Verifier
 from serve.explain.vocabulary import UNDECLARED, Vocabulary
 from tests.test_verifier_corpus import CORPUS, catalogs, load_corpus, verify  # noqa: F401
 

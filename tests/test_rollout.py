@@ -32,12 +32,12 @@ from retrieval.artifacts import (
 from retrieval.config import RetrievalConfig
 from serve.api import ApiError
 from serve.config import RolloutSettings
+from serve.explain.catalog import Catalog
 from serve.rollout import (
     STATE_FILE_NAME,
     ArtifactRegistry,
     Build,
     BuildFollower,
-    Catalog,
     RolloutState,
     roll_out,
 )

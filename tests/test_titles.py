@@ -9,7 +9,7 @@ import pytest
 
 from retrieval.config import DataConfig
 from retrieval.data import load_dataset
-from serve.explain.titles import CatalogTitles
+from serve.explain.verify.titles import CatalogTitles
 
 CATALOG = [
     ("858", "Godfather, The (1972)"),

@@ -9,9 +9,10 @@ from dataclasses import replace
 import pytest
 
 from serve.explain.explanation import ExplainTask, Fact
-from serve.explain.languages import looks_like
-from serve.explain.titles import CatalogTitles
-from serve.explain.verifier import Verdict, Verifier, is_unsafe
+from serve.explain.verify.injection import is_unsafe
+from serve.explain.verify.languages import looks_like
+from serve.explain.verify.titles import CatalogTitles
+from serve.explain.verify.verifier import Verdict, Verifier
 from serve.explain.vocabulary import Vocabulary
 
 INJECTED_ID = "injected"

@@ -28,7 +28,7 @@ from retrieval.config import RetrievalConfig
 from retrieval.evidence import shared_labels
 from serve.config import PROJECT_ROOT, VerifierMode, load_settings
 from serve.explain.explanation import ExplainTask, Fact
-from serve.explain.languages import LANGUAGES
+from serve.explain.lang import LANGUAGES
 from serve.explain.policy import grounding_verifier
 from serve.explain.vocabulary import Vocabulary
 
@@ -42,7 +42,7 @@ HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout.jso
 HOLDOUT2 = Path(__file__).parent / "data" / "verifier_holdout2.yaml"
 HOLDOUT2_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout2.json"
 CLOSED_HOLDOUT2_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout2_closed.json"
-# The same corpora through the verifier's "closed" mode (serve/explain/grounding.py).
+# The same corpora through the verifier's "closed" mode (serve/explain/verify/grounding.py).
 CLOSED_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus_closed.json"
 CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout_closed.json"
 MUSIC_CONFIG = PROJECT_ROOT / "data" / "configs" / "synthetic-music.yaml"

@@ -24,9 +24,8 @@ from retrieval.artifacts import load_recommender
 from retrieval.recommender import Query, Recommender, UnknownItemsError, UnknownUserError
 from serve.config import RecsplainSettings
 from serve.explain.admission import Admission
-from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import ExplainTask, Explanation
-from serve.explain.policy import ExplanationPolicy, grounding_verifier
+from serve.explain.policy import ExplanationPolicy, build_policy
 from serve.explain.tasks import TaskFactory
 from serve.explain.vocabulary import Vocabulary
 from serve.hardware import cpu_env, resolve_dtype
@@ -158,17 +157,17 @@ def offline_policy(
 ) -> ExplanationPolicy:
     """The server's policy around an offline engine: no deadline, no admission limit. The
     cache holds `cache_size` explanations: every task's, for a precompute file to save them all."""
-    explain = settings.explain
-    vocabulary = Vocabulary.of(recommender.config.data, recommender.titles)
-    verifier = grounding_verifier(
+    vocabulary = Vocabulary.of_items(recommender.config.data, recommender.items)
+    admission = Admission(settings.explain.expected_call_s, 1 << 30, enabled=False)
+    return build_policy(
+        settings,
+        manifest["data_hash"],
         zip(recommender.item_ids, recommender.titles, strict=True),
-        explain.max_chars,
         vocabulary,
-        explain.verifier,
+        engine.generate,
+        admission,
+        cache_size,
     )
-    cache = ExplanationCache(Namespace.of(settings, manifest["data_hash"], vocabulary), cache_size)
-    admission = Admission(explain.expected_call_s, 1 << 30, enabled=False)
-    return ExplanationPolicy(verifier, explain, engine.generate, cache, admission)
 
 
 def run_batch(source: Path, out: Path, settings: RecsplainSettings) -> pl.DataFrame:

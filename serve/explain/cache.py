@@ -22,7 +22,7 @@ from serve import metrics
 from serve.config import RecsplainSettings
 from serve.explain import prompts
 from serve.explain.explanation import ExplainTask, Explanation, TemplateReason
-from serve.explain.verifier import RULES_REVISION
+from serve.explain.verify.verifier import RULES_REVISION
 from serve.explain.vocabulary import UNDECLARED, Vocabulary
 
 log = logging.getLogger(__name__)

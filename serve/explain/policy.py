@@ -16,16 +16,17 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from pathlib import Path
 
 from serve import metrics
-from serve.config import ExplainSettings, VerifierMode
+from serve.config import ExplainSettings, RecsplainSettings, VerifierMode
 from serve.explain import prompts
 from serve.explain.admission import Admission
-from serve.explain.cache import ExplanationCache
+from serve.explain.cache import ExplanationCache, Namespace
 from serve.explain.explanation import ExplainTask, Explanation, TemplateReason
 from serve.explain.templates import template_explanation
-from serve.explain.titles import CatalogTitles
-from serve.explain.verifier import Verifier
+from serve.explain.verify.titles import CatalogTitles
+from serve.explain.verify.verifier import Verifier
 from serve.explain.vocabulary import UNDECLARED, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,30 @@ def grounding_verifier(
         max_chars,
         closed=mode == "closed",
     )
+
+
+def build_policy(
+    settings: RecsplainSettings,
+    data_hash: str,
+    catalog: Iterable[tuple[str, str]],
+    vocabulary: Vocabulary,
+    generate: Generate,
+    admission: Admission,
+    cache_size: int,
+    cache_file: Path | None = None,
+) -> ExplanationPolicy:
+    """The policy of one build, online (the ingress, per build) and offline (batch, precompute):
+    the verifier of its titles in the configured mode, a cache under its namespace (warmed from
+    `cache_file` when there is one), and the LLM reached through `generate`."""
+    explain = settings.explain
+    verifier = grounding_verifier(catalog, explain.max_chars, vocabulary, explain.verifier)
+    cache = ExplanationCache(Namespace.of(settings, data_hash, vocabulary), cache_size)
+    if cache_file is not None:
+        if cache_file.is_file():
+            cache.load(cache_file)
+        else:
+            log.warning("no precomputed explanations at %s; starting cold", cache_file)
+    return ExplanationPolicy(verifier, explain, generate, cache, admission)
 
 
 class ExplanationPolicy:

@@ -14,8 +14,9 @@ import re
 from dataclasses import replace
 
 from serve.explain.explanation import ExplainTask, Fact
-from serve.explain.languages import LANGUAGES
-from serve.explain.verifier import is_unsafe
+from serve.explain.lang import LANGUAGES, PACKS
+from serve.explain.text import SPACED_YEAR
+from serve.explain.verify.injection import is_unsafe
 from serve.explain.vocabulary import UNDECLARED, Vocabulary, percent_text
 
 MAX_TITLE_CHARS = 120
@@ -83,74 +84,9 @@ FEW_SHOT: list[tuple[list[Fact], Fact, Fact]] = [
              top_share=0.5, also_share=0.35),
     ),
 ]  # fmt: skip
-# How the two example answers open in each supported language (with English examples only, a
-# small model answers a German request in English, and the verifier rejects every answer):
-# what the user did with Harbor Lights, then "since" what they did with The Long Orbit. Ratings:
-# {r1} and {r2} are the examples' ratings on the catalog's scale ("5/5", "4,5/5").
-RATED_OPENINGS: dict[str, tuple[str, str]] = {
-    "en": ("You rated Harbor Lights (1987) {r1}", "Since you gave The Long Orbit (2011) {r2}"),
-    "de": ("Du hast Harbor Lights (1987) mit {r1} bewertet",
-           "Weil du The Long Orbit (2011) mit {r2} bewertet hast"),
-    "fr": ("Vous avez noté Harbor Lights (1987) {r1}",
-           "Comme vous avez donné {r2} à The Long Orbit (2011)"),
-    "es": ("Valoraste Harbor Lights (1987) con {r1}",
-           "Como valoraste The Long Orbit (2011) con {r2}"),
-}  # fmt: skip
-# Counts and yes/no: (one of the most used, in the history, "since" + in the history) per
-# language; English uses the catalog's verb when it has one ("is one of your most played",
-# "Since you played").
-UNRATED_CLAUSES: dict[str, tuple[str, str, str]] = {
-    "en": ("{title} is one of your favourites", "{title} is in your history",
-           "Since {title} is in your history"),
-    "de": ("{title} gehört zu deinen Favoriten", "{title} ist in deinem Verlauf",
-           "Weil {title} in deinem Verlauf ist"),
-    "fr": ("{title} fait partie de vos favoris", "{title} fait partie de votre historique",
-           "Comme {title} fait partie de votre historique"),
-    "es": ("{title} está entre tus favoritos", "{title} está en tu historial",
-           "Como {title} está en tu historial"),
-}  # fmt: skip
-# How the two answers go on, by what the catalog knows: "story" where its items tell one (movies,
-# books); the labels alone for other labelled catalogs (an artist is no "story"); and for a
-# catalog without labels, the share of people who liked both ({p1}: 42%, {p2}: 35%; {did}: the
-# catalog's English verb, "played"). The second answer of the last stands alone.
-ENDINGS: dict[str, dict[str, tuple[str, str]]] = {
-    "en": {
-        "story": (", and Paper Moons (1992) is another Drama and Romance story.",
-                  ", you may enjoy the Sci-Fi adventure of Comet Season (2014)."),
-        "labels": (", and Paper Moons (1992) has Drama and Romance too.",
-                   ", you may enjoy the Sci-Fi adventure of Comet Season (2014)."),
-        "shares": (", and {p1} of the people who {did} it also {did} Paper Moons (1992).",
-                   "{p2} of the people who {did} The Long Orbit (2011) also {did} Comet Season "
-                   "(2014)."),
-    },
-    "de": {
-        "story": (", und Paper Moons (1992) ist wieder eine Geschichte aus Drama und Romance.",
-                  ", könnte dir das Sci-Fi-Abenteuer Comet Season (2014) gefallen."),
-        "labels": (", und Paper Moons (1992) hat ebenfalls Drama und Romance.",
-                   ", könnte dir das Sci-Fi-Abenteuer Comet Season (2014) gefallen."),
-        "shares": (", und {p1} der Leute, denen es gefällt, mögen auch Paper Moons (1992).",
-                   "{p2} der Leute, denen The Long Orbit (2011) gefällt, mögen auch Comet "
-                   "Season (2014)."),
-    },
-    "fr": {
-        "story": (", et Paper Moons (1992) est une autre histoire de Drama et de Romance.",
-                  ", l'aventure Sci-Fi de Comet Season (2014) devrait vous plaire."),
-        "labels": (", et Paper Moons (1992) a aussi Drama et Romance.",
-                   ", l'aventure Sci-Fi de Comet Season (2014) devrait vous plaire."),
-        "shares": (", et {p1} des personnes qui l'aiment aiment aussi Paper Moons (1992).",
-                   "{p2} des personnes qui aiment The Long Orbit (2011) aiment aussi Comet "
-                   "Season (2014)."),
-    },
-    "es": {
-        "story": (", y Paper Moons (1992) es otra historia de Drama y Romance.",
-                  ", te puede gustar la aventura Sci-Fi de Comet Season (2014)."),
-        "labels": (", y Paper Moons (1992) también tiene Drama y Romance.",
-                   ", te puede gustar la aventura Sci-Fi de Comet Season (2014)."),
-        "shares": (", y el {p1} de quienes lo disfrutan también disfruta Paper Moons (1992).",
-                   "El {p2} de quienes disfrutan The Long Orbit (2011) también disfruta Comet "
-                   "Season (2014)."),
-    },
-}  # fmt: skip
+# How the two example answers open and go on, in each language: the packs' `rated_openings`,
+# `unrated_clauses` and `few_shot_endings` (with English examples only, a small model answers a
+# German request in English, and the verifier rejects every answer).
 FEW_SHOT_TITLES = sorted({fact.title for example in FEW_SHOT for fact in (*example[0], example[1])})
 
 
@@ -258,13 +194,14 @@ def few_shot_answers(vocabulary: Vocabulary, language: str) -> tuple[str, str]:
     """The two example answers in `language`, in the catalog's feedback terms, title style and
     kind: a catalog without labels is shown answers that quote the share of people who liked
     both, and only movies and books are told as stories."""
+    pack = PACKS[language]
     if vocabulary.kind == "explicit":
         texts = [vocabulary.rating_text(_rescaled(r, vocabulary)) for r in (5.0, 4.5)]
         if language != "en":
             texts = [text.replace(".", ",") for text in texts]
-        openings = [o.format(r1=texts[0], r2=texts[1]) for o in RATED_OPENINGS[language]]
+        openings = [o.format(r1=texts[0], r2=texts[1]) for o in pack.rated_openings]
     else:
-        most, seen, since = UNRATED_CLAUSES[language]
+        most, seen, since = pack.unrated_clauses
         action = vocabulary.action if language == "en" else None
         if action:
             most, seen = "{title} is one of your most " + action, "You " + action + " {title}"
@@ -282,7 +219,7 @@ def few_shot_answers(vocabulary: Vocabulary, language: str) -> tuple[str, str]:
         "p2": percent_text(FEW_SHOT[1][2].also_share or 0.0, language),
         "did": vocabulary.liked,
     }
-    first, second = (ending.format(**shares) for ending in ENDINGS[language][shape])
+    first, second = (ending.format(**shares) for ending in pack.few_shot_endings[shape])
     # Without labels the second answer is the share alone, which needs no opening.
     answers = openings[0] + first, second if shape == "shares" else openings[1] + second
     if vocabulary.years_in_titles:
@@ -375,11 +312,8 @@ def strict_tail(task: ExplainTask, closest: Fact) -> str:
     return f"{strict_rules(vocabulary, reason).strip()} {facts}"
 
 
-_YEAR = re.compile(r" \((?:1[89]|20)\d\d\)")
-
-
 def _without_year(text: str) -> str:
-    return _YEAR.sub("", text)
+    return SPACED_YEAR.sub("", text)
 
 
 def _as_catalog(fact: Fact, vocabulary: Vocabulary) -> Fact:

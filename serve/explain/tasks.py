@@ -13,8 +13,7 @@ class TaskFactory:
         items = recommender.items
         self.genres = [tuple(g) for g in items["genres"].to_list()]
         self.tags = [tuple(t) for t in items["tags"].to_list()]
-        labelled = any(self.genres) or any(self.tags)
-        self.vocabulary = Vocabulary.of(recommender.config.data, recommender.titles, labelled)
+        self.vocabulary = Vocabulary.of_items(recommender.config.data, items)
 
     def fact(
         self,

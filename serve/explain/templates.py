@@ -13,104 +13,14 @@ none: such an explanation cites nothing, and is the one case where the Verifier'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from serve.explain import lang
 from serve.explain.explanation import ExplainTask, Explanation, Fact, TemplateReason
-from serve.explain.languages import LANGUAGES
-from serve.explain.titles import CatalogTitles
-from serve.explain.verifier import is_unsafe
+from serve.explain.lang import Wording
+from serve.explain.verify.injection import is_unsafe
+from serve.explain.verify.titles import CatalogTitles
 from serve.explain.vocabulary import Vocabulary, percent_text
 
 MAX_LABELS = 3
-
-
-@dataclass(frozen=True)
-class _Wording:
-    """One language's sentences; `{items}` and `{action}` come from the catalog's vocabulary.
-
-    A sentence names the recommended item (`{recommended}`) and one history item (`{title}`),
-    and gives the best true reason the catalog has: the labels both share, else the share of
-    people who liked both (`{percent}`), else that no other history item is more like it."""
-
-    rated: str  # explicit ratings: "{rating}" is quoted on the catalog's scale ("4.5/5")
-    liked: str  # a history item given without a value
-    top: str  # implicit: among the user's highest counts ("most played"), counts never quoted
-    in_history: str  # implicit or binary, not among the highest
-    lead: str  # "{recommended} is recommended because {clause}"
-    shared: str
-    also: str  # the collaborative share
-    closest: str  # no label shared and no share known
-    generic: str
-    generic_history: str  # implicit or binary catalogs, where "liked" is not known
-    conjunction: str
-    decimal_comma: bool
-    # English only: the catalog's verb ("played") makes "most played" and "you played X".
-    top_action: str | None = None
-    did_action: str | None = None
-    generic_action: str | None = None
-
-
-_WORDINGS: dict[str, _Wording] = {
-    "en": _Wording(
-        rated="you rated {title} {rating}",
-        liked="you liked {title}",
-        top="{title} is among your favourites",
-        in_history="{title} is in your history",
-        lead="{recommended} is recommended because {clause}",
-        shared=" and both {items} have {labels} in common.",
-        also=", and {percent} of the people who {did} it also {did} {recommended}.",
-        closest=", and no other of your {items} is more like it.",
-        generic="Recommended because it is similar to {items} you liked.",
-        generic_history="Recommended because it is similar to {items} in your history.",
-        conjunction="and",
-        decimal_comma=False,
-        top_action="{title} is among your most {action}",
-        did_action="you {action} {title}",
-        generic_action="Recommended because it is similar to {items} you {action}.",
-    ),
-    "de": _Wording(
-        rated="du {title} mit {rating} bewertet hast",
-        liked="dir {title} gefallen hat",
-        top="{title} zu deinen Favoriten gehört",
-        in_history="{title} in deinem Verlauf ist",
-        lead="{recommended} wird empfohlen, weil {clause}",
-        shared=" und beide {items} {labels} gemeinsam haben.",
-        also=", und {percent} der Leute, denen es gefällt, mögen auch {recommended}.",
-        closest=", und keiner deiner {items} ähnelt ihm mehr.",
-        generic="Empfohlen, weil es dem ähnelt, was dir gefallen hat.",
-        generic_history="Empfohlen, weil es deinem Verlauf ähnelt.",
-        conjunction="und",
-        decimal_comma=True,
-    ),
-    "fr": _Wording(
-        rated="vous avez noté {title} {rating}",
-        liked="vous avez aimé {title}",
-        top="{title} fait partie de vos favoris",
-        in_history="{title} fait partie de votre historique",
-        lead="{recommended} est recommandé parce que {clause}",
-        shared=" et que les deux {items} ont {labels} en commun.",
-        also=", et {percent} des personnes qui l'aiment aiment aussi {recommended}.",
-        closest=", et aucun de vos {items} ne lui ressemble davantage.",
-        generic="Recommandé parce qu'il ressemble à ce que vous avez aimé.",
-        generic_history="Recommandé parce qu'il ressemble à votre historique.",
-        conjunction="et",
-        decimal_comma=True,
-    ),
-    "es": _Wording(
-        rated="valoraste {title} con {rating}",
-        liked="te gustó {title}",
-        top="{title} está entre tus favoritos",
-        in_history="{title} está en tu historial",
-        lead="Se recomienda {recommended} porque {clause}",
-        shared=" y ambos tienen {labels} en común.",
-        also=", y el {percent} de quienes lo disfrutan también disfruta {recommended}.",
-        closest=", y ninguno de tus {items} se le parece más.",
-        generic="Recomendado porque se parece a lo que te gustó.",
-        generic_history="Recomendado porque se parece a tu historial.",
-        conjunction="y",
-        decimal_comma=True,
-    ),
-}
 
 
 def template_explanation(
@@ -121,11 +31,7 @@ def template_explanation(
     because you rated Heat (1995) 5/5 and both movies have Crime and Thriller in common.",
     "Unturned is recommended because Garry's Mod is among your most played, and 38% of the
     people who played it also played Unturned."; it carries `reason`, why no LLM text is shown."""
-    wording = _WORDINGS.get(task.language)
-    if wording is None:
-        raise ValueError(
-            f"unsupported language {task.language!r}; supported: {', '.join(LANGUAGES)}"
-        )
+    wording = lang.pack(task.language).template  # a ValueError for another language
     safe = [fact for fact in task.evidence if not is_unsafe(fact.title)]
     if not safe or is_unsafe(task.recommended.title):
         return Explanation(_generic(task, wording), (), "template", task.language, reason)
@@ -154,7 +60,7 @@ def _display(title: str) -> str:
     return CatalogTitles.display_variants(title)[0]
 
 
-def _clause(fact: Fact, vocabulary: Vocabulary, wording: _Wording) -> str:
+def _clause(fact: Fact, vocabulary: Vocabulary, wording: Wording) -> str:
     """What the user did with the history item, as a clause after "because"."""
     title = _display(fact.title)
     if fact.rating is None:
@@ -174,7 +80,7 @@ def _clause(fact: Fact, vocabulary: Vocabulary, wording: _Wording) -> str:
     return wording.in_history.format(title=title)
 
 
-def _generic(task: ExplainTask, wording: _Wording) -> str:
+def _generic(task: ExplainTask, wording: Wording) -> str:
     vocabulary = task.vocabulary
     items = vocabulary.nouns(task.language).plural
     if vocabulary.kind == "explicit":
@@ -184,7 +90,7 @@ def _generic(task: ExplainTask, wording: _Wording) -> str:
     return wording.generic_history.format(items=items)
 
 
-def _listing(labels: list[str], wording: _Wording) -> str:
+def _listing(labels: list[str], wording: Wording) -> str:
     """Labels joined as "A", "A and B" or "A, B and C" in the template's language."""
     if len(labels) == 1:
         return labels[0]

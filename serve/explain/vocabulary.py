@@ -8,13 +8,13 @@ assumes movies rated out of 5: a play count is told as "among your most played",
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from retrieval.config import DataConfig, DomainConfig, FeedbackConfig, ItemWords
-from serve.explain.languages import fold
+from serve.explain.lang import PACKS
+from serve.explain.text import TITLE_YEAR, fold
 
 # A history item valued above all but this share of the user's history is "among their most
 # played" (counts are never quoted: 13,883 plays means nothing out of context).
@@ -23,41 +23,8 @@ TOP_SHARE = 0.25
 # Common item words in each supported language, keyed by the English singular; a catalog's own
 # `domain.translations` win, and a word not here falls back to the language's word for "item".
 ITEM_WORDS: dict[str, dict[str, tuple[str, str]]] = {
-    "item": {"en": ("item", "items"), "de": ("Artikel", "Artikel"),
-             "fr": ("article", "articles"), "es": ("artículo", "artículos")},
-    "movie": {"en": ("movie", "movies"), "de": ("Film", "Filme"), "fr": ("film", "films"),
-              "es": ("película", "películas")},
-    "artist": {"en": ("artist", "artists"), "de": ("Künstler", "Künstler"),
-               "fr": ("artiste", "artistes"), "es": ("artista", "artistas")},
-    "band": {"en": ("band", "bands"), "de": ("Band", "Bands"), "fr": ("groupe", "groupes"),
-             "es": ("banda", "bandas")},
-    "song": {"en": ("song", "songs"), "de": ("Lied", "Lieder"), "fr": ("chanson", "chansons"),
-             "es": ("canción", "canciones")},
-    "track": {"en": ("track", "tracks"), "de": ("Track", "Tracks"),
-              "fr": ("morceau", "morceaux"), "es": ("pista", "pistas")},
-    "album": {"en": ("album", "albums"), "de": ("Album", "Alben"), "fr": ("album", "albums"),
-              "es": ("álbum", "álbumes")},
-    "podcast": {"en": ("podcast", "podcasts"), "de": ("Podcast", "Podcasts"),
-                "fr": ("podcast", "podcasts"), "es": ("pódcast", "pódcasts")},
-    "book": {"en": ("book", "books"), "de": ("Buch", "Bücher"), "fr": ("livre", "livres"),
-             "es": ("libro", "libros")},
-    "game": {"en": ("game", "games"), "de": ("Spiel", "Spiele"), "fr": ("jeu", "jeux"),
-             "es": ("juego", "juegos")},
-    "product": {"en": ("product", "products"), "de": ("Produkt", "Produkte"),
-                "fr": ("produit", "produits"), "es": ("producto", "productos")},
-    "series": {"en": ("series", "series"), "de": ("Serie", "Serien"),
-               "fr": ("série", "séries"), "es": ("serie", "series")},
-    "show": {"en": ("show", "shows"), "de": ("Sendung", "Sendungen"),
-             "fr": ("émission", "émissions"), "es": ("programa", "programas")},
-    "recipe": {"en": ("recipe", "recipes"), "de": ("Rezept", "Rezepte"),
-               "fr": ("recette", "recettes"), "es": ("receta", "recetas")},
-    "course": {"en": ("course", "courses"), "de": ("Kurs", "Kurse"), "fr": ("cours", "cours"),
-               "es": ("curso", "cursos")},
-    "restaurant": {"en": ("restaurant", "restaurants"), "de": ("Restaurant", "Restaurants"),
-                   "fr": ("restaurant", "restaurants"), "es": ("restaurante", "restaurantes")},
-    "article": {"en": ("article", "articles"), "de": ("Artikel", "Artikel"),
-                "fr": ("article", "articles"), "es": ("artículo", "artículos")},
-}  # fmt: skip
+    item: {code: p.item_words[item] for code, p in PACKS.items()} for item in PACKS["en"].item_words
+}
 
 # Every word above, for the verifier: "the artist Heat", "der Künstler" are everyday words.
 KNOWN_ITEM_WORDS: frozenset[str] = frozenset(
@@ -69,21 +36,10 @@ KNOWN_ITEM_WORDS: frozenset[str] = frozenset(
 # verifier refuses the others. A catalog whose item word has no domain here ("item", "product")
 # is not checked: nothing says what its items are, and a "film" may be true of them.
 DOMAIN_NOUNS: dict[str, dict[str, str]] = {
-    "screen": {"en": "film films movie movies story stories cinema plot plots",
-               "de": "film filme kino geschichte geschichten handlung",
-               "fr": "film films cinéma histoire histoires intrigue",
-               "es": "película películas cine historia historias trama"},
-    "books": {"en": "book books novel novels story stories plot plots",
-              "de": "buch bücher roman romane geschichte geschichten handlung",
-              "fr": "livre livres roman romans histoire histoires intrigue",
-              "es": "libro libros novela novelas historia historias trama"},
-    "music": {"en": "song songs album albums track tracks band bands singer singers",
-              "de": "lied lieder song songs album alben band bands sänger sängerin",
-              "fr": "chanson chansons album albums morceau morceaux groupe groupes chanteur",
-              "es": "canción canciones álbum álbumes banda bandas cantante cantantes"},
-    "games": {"en": "game games gameplay", "de": "spiel spiele", "fr": "jeu jeux",
-              "es": "juego juegos"},
-}  # fmt: skip
+    domain: {code: p.domain_nouns[domain] for code, p in PACKS.items()}
+    for domain in PACKS["en"].domain_nouns
+}
+
 # The domain of each item word above that has one.
 ITEM_DOMAINS: dict[str, str] = {
     **dict.fromkeys(("movie", "series", "show"), "screen"),
@@ -134,6 +90,16 @@ class Vocabulary:
             years_in_titles=_mostly_with_years(titles) if titles else True,
             labelled=labelled,
         )
+
+    @classmethod
+    def of_items(cls, data: DataConfig, items) -> Vocabulary:
+        """The vocabulary of a build from its catalog table (`item_id`, `title`, `genres`,
+        `tags`): the one way every user of a build (ingress, batch, CLI, tasks) makes it, so
+        they agree on whether the catalog has labels."""
+        labelled = any(
+            (items[column].list.len() > 0).any() for column in ("genres", "tags") if column in items
+        )
+        return cls.of(data, items["title"].to_list(), labelled)
 
     def nouns(self, language: str) -> ItemWords:
         """The item word in `language`: the catalog's translation, the built-in one, or the
@@ -215,14 +181,11 @@ def percent_text(share: float, language: str) -> str:
     return f"{percent(share)}%" if language == "en" else f"{percent(share)} %"
 
 
-_TITLE_YEAR = re.compile(r"\((?:1[89]|20)\d\d\)\s*$")
-
-
 def _mostly_with_years(titles: Sequence[str], sample: int = 1000) -> bool:
     """Whether most titles end in "(1995)", judged on an evenly spread sample."""
     step = max(1, len(titles) // sample)
     picked = titles[::step]
-    return sum(bool(_TITLE_YEAR.search(title)) for title in picked) * 2 > len(picked)
+    return sum(bool(TITLE_YEAR.search(title)) for title in picked) * 2 > len(picked)
 
 
 # A catalog that declares nothing: "items", rated on a 0.5-5 scale.

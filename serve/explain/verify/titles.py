@@ -17,28 +17,14 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
-from serve.explain.languages import EVERYDAY_WORDS, FUNCTION_WORDS, SENTENCE_STARTERS, fold
+from serve.explain.lang import of_every_pack
+from serve.explain.text import CATALOG_YEAR, Token, normalize_word, raw_words, tokenize
+from serve.explain.verify.languages import ALL_STOPWORDS, EVERYDAY_WORDS, SENTENCE_STARTERS
 
-# A word, kept whole across apostrophes ("Schindler's", "L'Uomo"); "&" stands for "and".
-_APOSTROPHES = "'\u2019"
-_TOKEN = re.compile(rf"[^\W_]+(?:[{_APOSTROPHES}][^\W_]+)*|&")
-_POSSESSIVE = re.compile(rf"[{_APOSTROPHES}]s$", re.IGNORECASE)
-# Quote marks, and "*" for markdown emphasis, which small models use for titles.
-_QUOTES = frozenset("\"'“”„«»*\u2018\u2019")
-_SENTENCE_BREAKS = frozenset(".!?\n")
-_PUNCTUATION = frozenset(",;:.!?\n")
 # Words that introduce a list of titles ("try alien and jaws", "like heat, ronin"), and those
 # that join one: after a title, "and jaws" is the next.
-_LIST_START = frozenset(
-    {
-        *("try", "watch", "see", "enjoy", "like", "liked", "love", "loved", "rated", "gave"),
-        *("including", "also", "wie", "auch", "schau", "probier", "probiere", "entdecke"),
-        *("comme", "aussi", "regardez", "regarde", "essayez", "essaie", "decouvrez", "voyez"),
-        *("como", "tambien", "mira", "mire", "prueba", "pruebe", "descubre"),
-    }
-)
-_LIST_JOIN = frozenset(("and", "or", "plus", "und", "oder", "et", "ou", "y", "o"))
-_YEAR = re.compile(r"\s*\((\d{4})(?:\s*[-\u2013]\s*(?:\d{4})?)?\)\s*$")
+_LIST_START = of_every_pack("list_start")
+_LIST_JOIN = of_every_pack("list_join")
 _AKA = re.compile(r"^\s*a\.?k\.?a\.?\s+", re.IGNORECASE)
 # Articles MovieLens moves to the end: "Godfather, The", "Cité des enfants perdus, La".
 _ARTICLES = (
@@ -51,20 +37,6 @@ MIN_SINGLE_WORD_CHARS = 4
 
 
 @dataclass(frozen=True, slots=True)
-class Token:
-    """One word of a text, with what the text around it says about it."""
-
-    norm: str
-    start: int
-    end: int
-    capitalized: bool
-    sentence_initial: bool
-    quote_before: bool
-    quote_after: bool
-    punctuation_after: bool = False  # a comma or a sentence break before the next word
-
-
-@dataclass(frozen=True, slots=True)
 class Mention:
     """A stretch of text naming a title (with its year, if written, up to the year's last
     digit); several ids when several titles share the name."""
@@ -73,44 +45,6 @@ class Mention:
     end: int
     item_ids: frozenset[str]
     with_year: bool
-
-
-@lru_cache(maxsize=1 << 16)
-def normalize_word(word: str) -> str:
-    """Case-, accent- and punctuation-insensitive form: "Schindler's" gives "schindler"."""
-    if word == "&":
-        return "and"
-    return fold(_POSSESSIVE.sub("", word).replace("'", "").replace("\u2019", ""))
-
-
-def words_of(text: str) -> list[str]:
-    """The normalized words of `text`, as titles are keyed."""
-    return [normalize_word(word) for word in _TOKEN.findall(text)]
-
-
-def tokenize(text: str) -> list[Token]:
-    """The words of `text` with their positions, capitals, sentence starts and quotes."""
-    matches = list(_TOKEN.finditer(text))
-    tokens = []
-    for index, match in enumerate(matches):
-        before = text[matches[index - 1].end() if index else 0 : match.start()]
-        following = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        after = text[match.end() : following]
-        word = match.group()
-        tokens.append(
-            Token(
-                norm=normalize_word(word),
-                start=match.start(),
-                end=match.end(),
-                # A script without case ("ヘケム") writes every word as a name.
-                capitalized=word[0].isupper() or (word[0].isalpha() and not word[0].islower()),
-                sentence_initial=index == 0 or not _SENTENCE_BREAKS.isdisjoint(before),
-                quote_before=before.rstrip()[-1:] in _QUOTES,
-                quote_after=after.lstrip()[:1] in _QUOTES,
-                punctuation_after=index + 1 == len(matches) or not _PUNCTUATION.isdisjoint(after),
-            )
-        )
-    return tokens
 
 
 def _uninvert(name: str) -> tuple[str, str | None]:
@@ -127,7 +61,7 @@ def _parse(title: str) -> tuple[tuple[tuple[str, ...], ...], str | None]:
     """The names a title goes by, strongest claim first, and its year. Tiers: full names
     ("The Godfather", "Godfather, The", alternates in parentheses), names without the inverted
     article ("Godfather"), series names before a colon ("Star Wars")."""
-    year_match = _YEAR.search(title)
+    year_match = CATALOG_YEAR.search(title)
     rest = (title[: year_match.start()] if year_match else title).strip()
     whole = rest
     alternates: list[str] = []
@@ -155,7 +89,7 @@ def _parse(title: str) -> tuple[tuple[tuple[str, ...], ...], str | None]:
 def _key_forms(name: str) -> set[tuple[str, ...]]:
     """The word keys of a name, possessives both ways: "Schindler's" as "schindler" (how
     `normalize_word` reads it in a text) and as "schindlers" (how it reads "Schindlers")."""
-    words = _TOKEN.findall(name)
+    words = raw_words(name)
     spelled = [word.replace("'", "").replace("\u2019", "") for word in words]
     return {tuple(map(normalize_word, words)), tuple(map(normalize_word, spelled))} - {()}
 
@@ -172,7 +106,7 @@ class _Rule(Enum):
 def _significant(words: tuple[str, ...]) -> tuple[int, ...]:
     """Positions of the words that make a title a name: not function words, not numbers."""
     return tuple(
-        i for i, word in enumerate(words) if word not in FUNCTION_WORDS and not word.isdigit()
+        i for i, word in enumerate(words) if word not in ALL_STOPWORDS and not word.isdigit()
     )
 
 

@@ -13,22 +13,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from serve.explain.lang import PACKS
+
 _NUMBER_WORDS: dict[str, float] = {
-    **dict.fromkeys(("zero", "null", "zéro", "cero"), 0.0),
-    **dict.fromkeys(("one", "eins", "un", "une", "uno", "una", "ein", "eine"), 1.0),
-    **dict.fromkeys(("two", "zwei", "deux", "dos"), 2.0),
-    **dict.fromkeys(("three", "drei", "trois", "tres"), 3.0),
-    **dict.fromkeys(("four", "vier", "quatre", "cuatro"), 4.0),
-    **dict.fromkeys(("five", "fünf", "cinq", "cinco"), 5.0),
-    **dict.fromkeys(("six", "sechs", "seis"), 6.0),
-    **dict.fromkeys(("seven", "sieben", "sept", "siete"), 7.0),
-    **dict.fromkeys(("eight", "acht", "huit", "ocho"), 8.0),
-    **dict.fromkeys(("nine", "neun", "neuf", "nueve"), 9.0),
-    **dict.fromkeys(("ten", "zehn", "dix", "diez"), 10.0),
+    word: value for p in PACKS.values() for word, value in p.number_words.items()
 }
 # Words that are also articles: a number where a scale or "stars" follows, not merely near a
 # rating verb ("gave it one more look", "donné un 4").
-_ARTICLES = frozenset(("one", "un", "une", "uno", "una", "ein", "eine"))
+_ARTICLES = frozenset(word for p in PACKS.values() for word in p.number_articles.split())
+
 _HALF = (
     r"(?P<half>\s*½|\s+and\s+a\s+half|-and-a-half|\s+et\s+demie?|\s+y\s+medio|einhalb"
     r"|\s+und\s+ein\s+halb)?"

@@ -4,54 +4,19 @@ genre it is, and the words around people's names.
 The verifier is lexical: it cannot tell a true claim from a false one, only that a sentence
 makes a kind of claim the evidence (titles, catalog genres, tag phrases, ratings) never carries.
 These lists say which words make such claims, in every supported language. They are folded
-(lower case, no accents) like `titles.words_of`, so look them up with a token's `norm`.
+(lower case, no accents) like `text.words_of`, so look them up with a token's `norm`.
 """
 
 from __future__ import annotations
 
 import re
 
-from serve.explain.titles import words_of
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(words_of(text))
-
+from serve.explain.lang import PACKS, of_every_pack
+from serve.explain.text import word_set
 
 # Who made an item, who is in it, what it won, where it came from: none is in the evidence, so
 # each needs the evidence to say it (a tag "oscar (best picture)" does, as a whole phrase).
-CLAIM_WORDS: frozenset[str] = _words(
-    # en: making and casting
-    "directed director directors directing helmed helm helming filmmaker filmmakers "
-    "auteur starring starred actor actors actress actresses cast casting costar "
-    "costars screenplay screenwriter screenwriters scripted writer novelist author authored "
-    "produced producer producers composer composed cinematographer cinematography studio "
-    "studios franchise franchises trilogy installment instalment sequel sequels prequel "
-    "prequels remake remakes reboot spinoff adaptation adapted biopic creator creators "
-    "masterminded mastermind crew voices voiced narrated narrator cameo "
-    "million millions billion dollars dollar euros budget grossing recaudó recaudación "
-    "millionen milliarden dólares millones "
-    # en: awards, reception, business
-    "oscar oscars academy award awards awarded winning winner winners won nominated "
-    "nomination nominations nominee emmy emmys golden globe globes bafta cannes palme festival "
-    "grammy grammys praised acclaimed acclaim critics critic critically reviewers "
-    "grossing grossed blockbuster bestseller bestselling debut debuted founded formed "
-    "performing toured chart charts billboard platinum "
-    # de
-    "regie regisseur regisseurin inszeniert inszenierte gedreht drehbuch drehbuchautor "
-    "filmemacher filmemacherin macher schöpfer produzent produziert studio darsteller "
-    "hauptrolle hauptrollen hauptdarsteller hauptdarstellerin schauspieler schauspielerin "
-    "besetzung fortsetzung nachfolger vorgeschichte neuverfilmung verfilmung romanvorlage "
-    "auszeichnung auszeichnungen preisgekrönt preisgekrönte gewann gewonnen nominiert kritiker "
-    # fr
-    "réalisé réalisée réalisateur réalisatrice cinéaste scénario scénariste acteur acteurs "
-    "actrice actrices interprété interprétée récompensé récompensée primé primée césar "
-    "césars nommé adapté adaptée préquelle critiques "
-    # es
-    "dirigida dirigido dirigió directora cineasta protagonizada protagonizado protagonista "
-    "protagonistas actriz reparto guion guionista secuela secuelas precuela premiada premiado "
-    "galardonada galardonado ganó ganadora ganador nominada críticos"
-)
+CLAIM_WORDS: frozenset[str] = of_every_pack("claim_words")
 
 # Claims said in several words, each of them innocent alone ("based on", "best picture").
 CLAIM_PHRASES = re.compile(
@@ -77,19 +42,10 @@ CLAIM_PHRASES = re.compile(
 
 # Words a recommendation has no business saying: disparagement, profanity and insults (they
 # come from free-text tags: "boring", "fat nerd").
-DISPARAGING: frozenset[str] = _words(
-    "boring bored dull tedious annoying awful terrible horrible worst crap crappy stupid "
-    "dumb idiot idiots idiotic moron morons nerd nerds fat ugly overrated underwhelming "
-    "mediocre lame pathetic garbage trash sucks sucked suck damn shit shitty fuck "
-    "fucking bullshit ass asshole bitch bastard "
-    "langweilig langweiligen nervig schrecklich schlecht schlechteste dumm dumme idiot "
-    "idioten scheiße scheiss verdammt verdammte verdammten "
-    "ennuyeux ennuyeuse nul nulle horrible stupide idiot idiots merde putain connard "
-    "aburrida aburrido pésima pésimo horrible estúpido estúpida idiota idiotas mierda joder"
-)
+DISPARAGING: frozenset[str] = of_every_pack("disparaging")
 
 # Compounds of swear words: "Scheißkomödie", "shitshow".
-DISPARAGING_PREFIXES = ("scheiss", "shit", "fuck", "merde", "mierd", "bullshit")
+DISPARAGING_PREFIXES = tuple(prefix for p in PACKS.values() for prefix in p.disparaging_prefixes)
 
 # What no catalog field says about the reader: their family, age, gender or life.
 USER_FACTS = re.compile(
@@ -107,7 +63,7 @@ USER_FACTS = re.compile(
 # Common first names, in the languages explanations are written in, without those that are
 # everyday words ("will", "mark", "rose", "grace"): "by christopher nolan" names a person
 # whatever its case.
-FIRST_NAMES: frozenset[str] = _words(
+FIRST_NAMES: frozenset[str] = word_set(
     "aaron adam adrian alan albert alejandro alexander alexandre alfred alice amanda amy andrea "
     "andreas andrew angela angelina anna anne anthony antoine antonio ashley audrey barbara "
     "ben benedict benjamin bernard brad brian bruce carlos catherine charles charlie "
@@ -128,7 +84,7 @@ FIRST_NAMES: frozenset[str] = _words(
 
 # Surnames of people small models attribute films, music and books to ("a Nolan film"),
 # whatever their case: a backstop for the claim words, never the only defence.
-KNOWN_PEOPLE: frozenset[str] = _words(
+KNOWN_PEOPLE: frozenset[str] = word_set(
     "nolan spielberg scorsese tarantino kubrick hitchcock coppola lucas cameron fincher "
     "villeneuve lynch burton jackson ridley zemeckis eastwood wachowski wachowskis kurosawa "
     "miyazaki almodóvar bergman fellini godard truffaut anderson coen coens tarkovsky herzog "
@@ -143,7 +99,7 @@ KNOWN_PEOPLE: frozenset[str] = _words(
 # Genre words, by genre, in all supported languages: a genre the task's catalog genres (or a
 # one-word tag) do not have is a wrong claim ("another Horror film" of a Crime drama).
 GENRES: dict[str, frozenset[str]] = {
-    name: _words(words)
+    name: word_set(words)
     for name, words in {
         "horror": "horror horrors horrorfilm horrorfilme slasher épouvante horreur terror",
         "comedy": "comedy comedies comedic komödie komödien comédie comédies comedia comedias "
@@ -191,19 +147,13 @@ GENRES: dict[str, frozenset[str]] = {
 GENRE_OF_WORD: dict[str, str] = {word: name for name, words in GENRES.items() for word in words}
 # Talk of labels: said of an item that has none, it is made up ("the none genre of Unturned",
 # "not a genre or tag"); "none" is what an empty prompt field once read, never a label.
-LABEL_WORDS: frozenset[str] = _words(
-    "genre genres tag tags label labels category categories "  # en
-    "schlagwort schlagwörter kategorie kategorien "  # de (genre: as in English)
-    "étiquette étiquettes catégorie catégories "  # fr
-    "género géneros etiqueta etiquetas categoría categorías"  # es
-)
+LABEL_WORDS: frozenset[str] = of_every_pack("label_words")
+
 EMPTY_LABEL = "none"
 
 # Words that say both items have what follows ("both are comedies", "share", "gemeinsam").
-BOTH: frozenset[str] = _words(
-    "both share shares shared common beide beiden gemeinsam teilen teilt deux commun partagent "
-    "ambos ambas comparten común"
-)
+BOTH: frozenset[str] = of_every_pack("both_words")
+
 
 # Genres said in two words, one of which alone would be another genre.
 GENRE_OF_PAIR: dict[tuple[str, str], str] = {
@@ -218,11 +168,12 @@ GENRE_OF_PAIR: dict[tuple[str, str], str] = {
 _GENRE_HEAD = re.compile("^(?:" + "|".join(w for w in GENRE_OF_WORD if len(w) >= 4) + ")")
 _GENRE_TAIL = re.compile("(?:" + "|".join(w for w in GENRE_OF_WORD if len(w) >= 4) + ")$")
 _GERMAN_STEMS = {
-    "krieg": "war",
-    "krimi": "crime",
-    "abenteuer": "adventure",
-    "animations": "animation",
+    stem: genre
+    for p in PACKS.values()
+    if p.verb_last is not None
+    for stem, genre in p.verb_last.compound_genre_stems.items()
 }
+
 _GERMAN_HEAD = re.compile("^(?:" + "|".join(_GERMAN_STEMS) + ")")
 
 
