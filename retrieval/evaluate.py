@@ -29,7 +29,7 @@ from retrieval.feedback import positive_threshold
 from retrieval.matrix import item_positions, user_item_matrix
 from retrieval.metrics import ranking_metrics
 from retrieval.preprocess import preprocess
-from retrieval.recommender import Query, Recommender
+from retrieval.recommender import Recommender, rank_users
 from retrieval.selection import Validation, choose_model
 from retrieval.split import Split, holdout_split
 from retrieval.tuning import tune_config
@@ -87,15 +87,6 @@ def rank_with_scorer(data: EvalData, scores: Callable[[np.ndarray], np.ndarray],
     return ranked
 
 
-def rank_with_recommender(recommender: Recommender, users: list[str], k: int) -> list[list[int]]:
-    ranked: list[list[int]] = []
-    for start in range(0, len(users), BATCH):
-        queries = [Query(recommender.user_history(user)) for user in users[start : start + BATCH]]
-        for recs in recommender.recommend(queries, k, with_evidence=False):
-            ranked.append([recommender.positions[rec.item_id] for rec in recs])
-    return ranked
-
-
 # Fits a model on the train part of the data (with the item content embeddings at hand) and
 # returns each evaluated user's top-k catalog positions.
 Ranker = Callable[[EvalData, np.ndarray, RetrievalConfig], list[list[int]]]
@@ -105,7 +96,7 @@ Scores = Callable[[np.ndarray], np.ndarray]  # user rows -> scores over the cata
 def rank_served(data: EvalData, content: np.ndarray, config: RetrievalConfig) -> list[list[int]]:
     """The `Recommender` the server runs, fitted on train and queried with each user's history."""
     recommender = Recommender.fit(data.split.train, data.items, content, config)
-    return rank_with_recommender(recommender, data.users, config.evaluation.k)
+    return rank_users(recommender, data.users, config.evaluation.k)
 
 
 def scoring(fit: Callable[[EvalData, np.ndarray, RetrievalConfig], Scores]) -> Ranker:

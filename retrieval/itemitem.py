@@ -16,6 +16,7 @@ evaluated; the limit is learning EASE (see `ModelConfig.ease_max_items`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,6 +43,14 @@ class ItemItem:
         weights, active = learn_weights(matrix, config)
         return cls(weights, popularity, config.popularity_blend, active)
 
+    @cached_property
+    def _block_index(self) -> np.ndarray:
+        """Catalog position -> row of the dense block (-1: not in it); made once, not per call
+        of `pull`, which runs for every explained recommendation."""
+        index = np.full(len(self.popularity), -1, dtype=np.int64)
+        index[self.active] = np.arange(len(self.active))
+        return index
+
     def raw_scores(self, users: sp.csr_matrix) -> np.ndarray:
         """Item-item scores of a batch of user rows, each scaled to a maximum of 1."""
         if self.active is None:
@@ -61,9 +70,7 @@ class ItemItem:
         sources, targets = np.asarray(sources, dtype=np.int64), np.asarray(targets, np.int64)
         if self.active is None:
             return np.asarray(self.weights[sources][:, targets].todense(), dtype=np.float32)
-        block = np.full(len(self.popularity), -1, dtype=np.int64)
-        block[self.active] = np.arange(len(self.active))
-        rows, columns = block[sources], block[targets]
+        rows, columns = self._block_index[sources], self._block_index[targets]
         out = self.weights[np.ix_(np.maximum(rows, 0), np.maximum(columns, 0))].copy()
         out[rows < 0, :] = 0.0
         out[:, columns < 0] = 0.0

@@ -306,3 +306,14 @@ class Recommender:
                 self.labels[position], [self.labels[item] for item, _, _ in triples]
             ),
         )
+
+
+def rank_users(recommender: Recommender, users: list[str], k: int, batch: int = 256):
+    """Each stored user's top-k catalog positions, as served (no evidence): how evaluation and
+    model selection score the recommender."""
+    ranked: list[list[int]] = []
+    for start in range(0, len(users), batch):
+        queries = [Query(recommender.user_history(user)) for user in users[start : start + batch]]
+        for recs in recommender.recommend(queries, k, with_evidence=False):
+            ranked.append([recommender.positions[rec.item_id] for rec in recs])
+    return ranked

@@ -29,7 +29,7 @@ from retrieval.config import ModelConfig, RetrievalConfig
 from retrieval.itemitem import ItemItem, popularity_scores
 from retrieval.matrix import item_positions, liked_matrix, user_item_matrix
 from retrieval.metrics import ndcg_per_user
-from retrieval.recommender import Query, Recommender
+from retrieval.recommender import Recommender, rank_users
 from retrieval.split import Split
 
 log = logging.getLogger(__name__)
@@ -201,13 +201,7 @@ def _score_hybrid(
 ) -> np.ndarray:
     recommender.config = config
     k = config.evaluation.k
-    ranked: list[list[int]] = []
-    for start in range(0, len(validation.users), BATCH):
-        users = validation.users[start : start + BATCH]
-        queries = [Query(recommender.user_history(user)) for user in users]
-        for recs in recommender.recommend(queries, k, with_evidence=False):
-            ranked.append([recommender.positions[rec.item_id] for rec in recs])
-    return ndcg_per_user(ranked, validation.relevant, k)
+    return ndcg_per_user(rank_users(recommender, validation.users, k), validation.relevant, k)
 
 
 def _item_item(
