@@ -109,11 +109,16 @@ def _title(fact: Fact) -> str:
     return WITHHELD if is_unsafe(fact.title) else clean(fact.title)
 
 
+def _safe_labels(labels: tuple[str, ...]) -> list[str]:
+    """The labels a prompt may show: cleaned, none that reads like an instruction, at most
+    MAX_LABELS."""
+    return [clean(label, 40) for label in labels if not is_unsafe(label)][:MAX_LABELS]
+
+
 def _labels(labels: tuple[str, ...]) -> str:
     """Safe labels, comma-separated; "" when there are none (the field is then left out: a
     model shown "none" writes "a none genre film")."""
-    safe = [clean(label, 40) for label in labels if not is_unsafe(label)]
-    return ", ".join(safe[:MAX_LABELS])
+    return ", ".join(_safe_labels(labels))
 
 
 def feedback_text(fact: Fact, vocabulary: Vocabulary) -> str:
@@ -298,8 +303,7 @@ def strict_tail(task: ExplainTask, closest: Fact) -> str:
     rating."""
     vocabulary = task.vocabulary
     facts = f'Closest: "{_title(closest)}" ({feedback_text(closest, vocabulary)}).'
-    shared = [clean(label, 40) for label in _own_shared(task, closest) if not is_unsafe(label)]
-    shared = shared[:MAX_LABELS]
+    shared = _safe_labels(_own_shared(task, closest))
     if vocabulary.labelled and shared:
         joined = shared[0] if len(shared) == 1 else ", ".join(shared[:-1]) + " and " + shared[-1]
         facts += f" Shared genres: {joined}; name no other genre."
