@@ -61,21 +61,22 @@ class ItemKNN:
 class EASE:
     """Steck (2019): B = I - P / diag(P), P = (X'X + lambda I)^-1, over items seen in train.
 
-    P is computed in the Gram matrix's own memory (Cholesky, then LAPACK's inverse from it), so
-    the peak is one float64 and one float32 items x items matrix (9.4 GB for 28k items), where
-    solving against an identity held three float64 ones.
+    P is computed in float32, in the Gram matrix's own memory (Cholesky, then LAPACK's inverse
+    from it), so the peak is one float32 items x items matrix (3.1 GB for 28k items). float32
+    halves the time of float64 (on MovieLens 8.4k items: 4.6 s against 10.8 s on 2 AVX2 cores)
+    and gave the same validation NDCG to four decimals at every lambda tried.
     """
 
     def __init__(self, positives: sp.csr_matrix, regularization: float):
         self.positives = positives
         self.active = np.flatnonzero(np.asarray(positives.sum(axis=0)).ravel() > 0)
         active = positives[:, self.active]
-        gram = (active.T @ active).astype(np.float64).toarray()
+        gram = (active.T @ active).astype(np.float32).toarray()
         gram[np.diag_indices_from(gram)] += regularization
         weights = _spd_inverse(gram)
         weights /= -np.diag(weights).copy()[None, :]
         np.fill_diagonal(weights, 0.0)
-        self.weights = weights.astype(np.float32)
+        self.weights = weights
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         out = np.zeros((len(rows), self.positives.shape[1]), dtype=np.float32)
@@ -84,13 +85,15 @@ class EASE:
 
 
 def _spd_inverse(matrix: np.ndarray, block: int = 2048) -> np.ndarray:
-    """The inverse of a symmetric positive definite C-ordered float64 matrix, in its memory."""
+    """The inverse of a symmetric positive definite C-ordered float32 or float64 matrix, in its
+    memory."""
     if matrix.size == 0:
         return matrix
+    potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (matrix,))
     # Its transpose is the same matrix in Fortran order, which LAPACK overwrites in place.
-    factor, info = lapack.dpotrf(matrix.T, lower=False, clean=False, overwrite_a=True)
+    factor, info = potrf(matrix.T, lower=False, clean=False, overwrite_a=True)
     if info == 0:
-        factor, info = lapack.dpotri(factor, lower=False, overwrite_c=True)
+        factor, info = potri(factor, lower=False, overwrite_c=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"matrix is not positive definite (LAPACK info {info})")
     inverse = factor.T  # `matrix` itself, unless LAPACK had to copy

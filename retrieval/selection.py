@@ -41,8 +41,10 @@ HYBRID_SEARCH: list[tuple[str, list[float]]] = [
     ("popularity_weight", [0.0, 0.1, 0.2, 0.4, 0.8, 1.6]),
     ("recency_half_life", [3.0, 10.0, 1000.0]),
 ]
-EASE_LAMBDAS = [25.0, 100.0, 400.0, 1600.0]
-ITEMKNN_NEIGHBORS = [50, 200]
+# Ladders walked from LADDER_START (`_candidates`); each step is one fit.
+EASE_LAMBDAS = [25.0, 100.0, 400.0, 1600.0, 6400.0, 25600.0]
+ITEMKNN_NEIGHBORS = [25, 50, 100, 200, 400]
+LADDER_START = {"ease_lambda": 400.0, "itemknn_neighbors": 100}
 # Added to item-item scores scaled to a maximum of 1; 4 is nearly popularity with ties broken.
 BLENDS = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5, 4.0]
 
@@ -156,24 +158,47 @@ def _candidates(
         log.info("EASE skipped: %d items seen in train > model.ease_max_items", active)
     grids.append(("itemknn", "itemknn_neighbors", ITEMKNN_NEIGHBORS))
     values = ["binary"] if config.data.feedback.kind == "binary" else ["binary", "weight"]
-    for kind, field, grid in grids:
-        # 1s or weights at the grid's middle value first, then the grid with the better one:
-        # len(grid) + 1 fits instead of twice the grid.
-        middle = grid[len(grid) // 2]
-        best: tuple[float, str] | None = None
-        for value in values:
-            model = config.model.model_copy(update={"kind": kind, "values": value, field: middle})
-            for name, candidate, per_user in _item_item(config, model, validation):
-                yield name, candidate, per_user
-                if best is None or _mean(per_user) > best[0]:
-                    best = (_mean(per_user), value)
-        for setting in grid:
-            if setting == middle:
-                continue
-            model = config.model.model_copy(
-                update={"kind": kind, "values": best[1], field: setting}
-            )
-            yield from _item_item(config, model, validation)
+    for kind, field, ladder in grids:
+        yield from _walk(config, validation, kind, field, ladder, values)
+
+
+def _walk(
+    config: RetrievalConfig,
+    validation: Validation,
+    kind: str,
+    field: str,
+    ladder: list,
+    values: list[str],
+) -> Iterator[tuple[str, RetrievalConfig, np.ndarray]]:
+    """1s or weights at the ladder's start, then a walk along it with the better of the two: up
+    while it improves, else down. The optimum in a few fits, wherever the data puts it; a fixed
+    grid around MovieLens's best would miss it on other logs, or fit every step."""
+
+    def at(position: int, value: str) -> tuple[list, float]:
+        model = config.model.model_copy(
+            update={"kind": kind, "values": value, field: ladder[position]}
+        )
+        found = list(_item_item(config, model, validation))
+        return found, max(_mean(per_user) for _, _, per_user in found)
+
+    start = ladder.index(LADDER_START[field])
+    scored: dict[int, float] = {}
+    best_value = values[0]
+    for value in values:
+        found, score = at(start, value)
+        yield from found
+        if start not in scored or score > scored[start]:
+            best_value, scored[start] = value, score
+    for step in (1, -1):
+        position = start
+        while 0 <= position + step < len(ladder):
+            position += step
+            found, scored[position] = at(position, best_value)
+            yield from found
+            if scored[position] <= scored[position - step]:
+                break
+        if scored.get(start + 1, -1.0) > scored[start]:
+            break  # the first step up improved, so the optimum is not below the start
 
 
 def _hybrids(
