@@ -237,13 +237,18 @@ def _item_item(
     popularity = popularity_scores(validation.likes)
     item_item = ItemItem.fit(matrix, popularity, model)
     k = config.evaluation.k
+    # Only items liked in train can score above 0 (weights and popularity both come from the
+    # likes), so the 8 blends rank those alone: Book-Crossing's catalog has 271k books, of which
+    # 13k were liked, and ranking all of them 8 times took 2 minutes a fit.
+    scored = np.flatnonzero(popularity > 0)
     ranked: dict[float, list[list[int]]] = {blend: [] for blend in BLENDS}
     for start in range(0, len(validation.users), BATCH):
         rows = validation.rows[start : start + BATCH]
-        raw = item_item.raw_scores(matrix[rows])
-        seen = validation.seen[start : start + BATCH]
+        raw = item_item.raw_scores(matrix[rows])[:, scored]
+        seen = validation.seen[start : start + BATCH][:, scored]
         for blend in BLENDS:
-            ranked[blend] += top_k_unseen(raw + blend * popularity[None, :], seen, k)
+            top = top_k_unseen(raw + blend * popularity[None, scored], seen, k)
+            ranked[blend] += [scored[items].tolist() for items in top]
     for blend in BLENDS:
         chosen = model.model_copy(update={"popularity_blend": blend})
         per_user = ndcg_per_user(ranked[blend], validation.relevant, k)
