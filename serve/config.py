@@ -150,6 +150,9 @@ class ExplainSettings(_Strict):
     max_chars: int = Field(300, ge=40)
     deadline_s: float = Field(45.0, gt=0, description="per request; late items get templates")
     retry: bool = True
+    pin_retry_opening: bool = Field(
+        True, description="constrain the retry's answer to open with the closest item"
+    )
     few_shot: bool = True
     max_llm_calls_per_request: int = Field(
         10, ge=0, description="items past this rank get templates (reason: capped)"

@@ -97,6 +97,15 @@ class ExplanationPolicy:
         """Whether each try uses the strict prompt."""
         return (False, True) if self.settings.retry else (False,)
 
+    def _schema(self, task: ExplainTask, strict: bool) -> dict:
+        """The answer's shape; the stricter retry's opening is held to the closest item's
+        (`prompts.retry_opening`) unless `explain.pin_retry_opening` is off."""
+        if strict and self.settings.pin_retry_opening and task.evidence:
+            opening = prompts.retry_opening(task, task.evidence[0])
+            if opening is not None:
+                return prompts.json_schema(self.settings.max_chars, opening)
+        return self.schema
+
     async def explain(self, task: ExplainTask) -> Explanation:
         """One item, through the cache: concurrent requests for the same evidence share a call."""
         if not task.evidence:
@@ -113,7 +122,7 @@ class ExplanationPolicy:
             start = time.monotonic()
             completed = False
             try:
-                raw = await self.generate(messages, self.schema)
+                raw = await self.generate(messages, self._schema(task, strict))
                 completed = True
             except asyncio.CancelledError:
                 metrics.LLM_CALLS_CANCELLED.inc()

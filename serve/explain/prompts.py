@@ -90,13 +90,51 @@ FEW_SHOT: list[tuple[list[Fact], Fact, Fact]] = [
 FEW_SHOT_TITLES = sorted({fact.title for example in FEW_SHOT for fact in (*example[0], example[1])})
 
 
-def json_schema(max_chars: int) -> dict:
+def json_schema(max_chars: int, opening: str | None = None) -> dict:
+    """The answer's JSON shape; with `opening`, the explanation must begin with those words and
+    go on with at least 10 characters of its own (no quote or backslash, so what the pattern
+    matches is the text itself, not its JSON escaping)."""
+    if opening is None:
+        text = {"type": "string", "minLength": 10, "maxLength": max_chars}
+    else:
+        # xgrammar takes a pattern or length bounds, not both: the bound is in the pattern.
+        rest = max(10, max_chars - len(opening) - 2)
+        tail = rf'[,;] [^"\\\n]{{10,{rest}}}'
+        text = {"type": "string", "pattern": f"^{_regex_literal(opening)}{tail}$"}
     return {
         "type": "object",
-        "properties": {"explanation": {"type": "string", "minLength": 10, "maxLength": max_chars}},
+        "properties": {"explanation": text},
         "required": ["explanation"],
         "additionalProperties": False,
     }
+
+
+def _regex_literal(text: str) -> str:
+    """`text` as a regex that matches it alone, escaping only the characters every regex
+    dialect treats as special (ECMA-262, which JSON Schema patterns use, rejects some of the
+    escapes Python's re.escape writes)."""
+    return "".join("\\" + char if char in "\\^$.|?*+()[]{}/" else char for char in text)
+
+
+def retry_opening(task: ExplainTask, closest: Fact) -> str | None:
+    """The words the stricter retry's answer is held to (decoding is constrained to them): the
+    closest history item and the user's feedback on it, as the first example answer says it in
+    the task's language. Qwen-0.5B's refused retries mostly opened with another item, another
+    rating or an echo of the prompt. None where the title is withheld."""
+    title = _title(closest)  # as the prompt shows it: without quotes or markup
+    if title == WITHHELD:
+        return None
+    vocabulary, pack = task.vocabulary, PACKS[task.language]
+    if vocabulary.kind == "explicit" and closest.rating is not None:
+        rating = vocabulary.rating_text(closest.rating)
+        if task.language != "en":
+            rating = rating.replace(".", ",")
+        opening = pack.rated_openings[0].replace(FEW_SHOT[0][2].title, "{title}")
+        return opening.format(title=title, r1=rating)
+    seen = pack.unrated_clauses[1]
+    if task.language == "en" and vocabulary.action:
+        seen = "You " + vocabulary.action + " {title}"
+    return seen.format(title=title)
 
 
 def clean(text: str, limit: int = MAX_TITLE_CHARS) -> str:
