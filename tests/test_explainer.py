@@ -469,3 +469,24 @@ def test_every_user_of_a_build_makes_its_vocabulary_from_the_catalog_table():
     assert not Vocabulary.of_items(data, items([[], []])).labelled
     labelled = Vocabulary.of_items(data, items([["Action"], []]))
     assert labelled.labelled and labelled.years_in_titles
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "reason"),
+    [
+        ("en", "We rated Heat (1995) 5/5, and Ronin (1998) is Action and Crime too.",
+         "wrong_person"),
+        ("en", "We think Ronin (1998) suits you, since you rated Heat (1995) 5/5.", "ok"),
+        ("de", "Wir haben Heat (1995) mit 5/5 bewertet, und Ronin (1998) ist auch Action.",
+         "wrong_person"),
+        ("de", "Du hast Heat (1995) mit 5/5 bewertet, und Ronin (1998) ist auch Action.", "ok"),
+        ("fr", "J'ai noté Heat (1995) 5/5, et Ronin (1998) est aussi un film d'action.",
+         "wrong_person"),
+        ("es", "Hemos valorado Heat (1995) con 5/5, y Ronin (1998) también es de acción.",
+         "wrong_person"),
+    ],
+)  # fmt: skip
+def test_the_writer_is_never_the_one_who_rated(language, text, reason):
+    verifier = grounding_verifier([("6", HEAT.title), ("2058", RONIN.title)])
+    task = replace(TASK, language=language)
+    assert verifier.check(json.dumps({"explanation": text}), task).reason == reason

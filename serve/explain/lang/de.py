@@ -103,6 +103,11 @@ PACK = LanguagePack(
     both_words="beide beiden gemeinsam teilen teilt",
     negations="nicht nie niemals kein keine keinen",
     linkers=("wie als weil da nach was mehr ähnlich"),
+    first_person="ich wir",
+    feedback_verbs=(
+        "bewertet gegeben gemocht geliebt gesehen geschaut gespielt gehört "
+        "gelesen genossen gekauft bewertete bewerteten gab gaben mochte mochten"
+    ),
     list_start=("wie auch schau probier probiere entdecke"),
     list_join="und oder",
     number_words={

@@ -127,6 +127,10 @@ PACK = LanguagePack(
     both_words="both share shares shared common",
     negations="not never",
     linkers=("as like than since because after if given unlike what more same similar fans"),
+    first_person="i we i've we've i'd we'd",
+    feedback_verbs=(
+        "rated gave given liked loved watched seen played listened heard read enjoyed bought"
+    ),
     list_start=("try watch see enjoy like liked love loved rated gave including also"),
     list_join="and or plus",
     number_words={

@@ -104,6 +104,11 @@ PACK = LanguagePack(
     both_words="ambos ambas comparten común",
     negations="no nunca jamás",
     linkers=("como porque si más"),
+    first_person="yo nosotros nosotras he hemos valoramos valoré calificamos califiqué",
+    feedback_verbs=(
+        "valorado calificado dado gustado encantado visto jugado escuchado "
+        "leído disfrutado comprado valoramos valoré calificamos califiqué dimos di"
+    ),
     list_start=("como tambien mira mire prueba pruebe descubre"),
     list_join="y o",
     number_words={

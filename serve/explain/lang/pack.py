@@ -83,6 +83,10 @@ class LanguagePack:
     # else than a recommending cue ("as much as <title>").
     negations: str
     linkers: str
+    # The writer as the one who rated or liked ("we rated", "Wir haben … bewertet"): subject
+    # words, and the feedback verbs that make it a claim about the evidence.
+    first_person: str
+    feedback_verbs: str
     # Titles (verify.titles): words that open a list of titles ("try alien and jaws"), and those
     # that join one.
     list_start: str

@@ -145,6 +145,33 @@ _DE_AUXILIARIES = frozenset(_verb_last("auxiliaries"))
 _DE_PRETERITES = frozenset(_verb_last("preterites"))
 
 
+# How far after a first-person word its feedback verb may come ("we have rated", "nous avons
+# noté"); in a verb-last language the whole sentence ("Wir haben <title> mit 4,5/5 bewertet").
+FIRST_PERSON_REACH = 3
+_FIRST_PERSON = {code: frozenset(words_of(p.first_person)) for code, p in PACKS.items()}
+_FEEDBACK_VERBS = {code: frozenset(words_of(p.feedback_verbs)) for code, p in PACKS.items()}
+
+
+def wrong_person(reading: Reading, language: str) -> str | None:
+    """The writer, not the user, as the one who rated or liked: "We rated Heat 5/5" is a false
+    statement about the evidence, whichever language says it."""
+    subjects, verbs = _FIRST_PERSON[language], _FEEDBACK_VERBS[language]
+    verb_last = PACKS[language].verb_last is not None
+    tokens = reading.tokens
+    for index, token in enumerate(tokens):
+        if token.norm not in subjects or reading.allows(token.start, token.end):
+            continue
+        if token.norm in verbs:  # a verb form that is its own subject: "valoramos"
+            return "wrong_person"
+        ends = _SENTENCE_END.search(reading.text, token.end)
+        stop = ends.start() if ends else len(reading.text)
+        reach = len(tokens) if verb_last else index + 1 + FIRST_PERSON_REACH
+        following = (t for t in tokens[index + 1 : reach] if t.start < stop)
+        if any(t.norm in verbs and not reading.allows(t.start, t.end) for t in following):
+            return "wrong_person"
+    return None
+
+
 def wrong_rating(reading: Reading, evidence: Evidence) -> str | None:
     """A rating the text quotes that no evidence item has ("wrong_rating"), or that it pins on a
     title whose rating it is not: the recommended item, which the user has not rated, or another

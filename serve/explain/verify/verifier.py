@@ -31,7 +31,7 @@ from serve.explain.verify.titles import CatalogTitles
 
 # Bumped whenever the rules change what is accepted: it is part of the explanation cache's
 # namespace, so answers verified by older rules (e.g. a precomputed file) are asked for again.
-RULES_REVISION = 5
+RULES_REVISION = 6
 
 # Talk about the prompt rather than about the films, and prompt fields parroted ("similarity
 # 0.83"): no reader needs to see those.
@@ -106,6 +106,7 @@ class Verifier:
         cited = rules.cited(reading, task)
         reason = (
             ("no_evidence_cited" if not cited else None)
+            or roles.wrong_person(reading, task.language)
             or rules.invented_entity(reading, evidence, task.language)
             or rules.disparaging(reading)
             or rules.invented_user_fact(reading)
