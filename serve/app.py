@@ -72,7 +72,12 @@ def build_app(args: dict):
     # The one source of truth for the serving build: one replica, no CPU of its own.
     registry = (
         serve.deployment(ArtifactRegistry)
-        .options(name="ArtifactRegistry", num_replicas=1, ray_actor_options={"num_cpus": 0})
+        .options(
+            name="ArtifactRegistry",
+            num_replicas=1,
+            ray_actor_options={"num_cpus": 0},
+            logging_config={"enable_access_log": False},  # polled by every replica
+        )
         .bind(str(settings.artifacts_path()), rollout)
     )
     retriever_settings = settings.deployments.retriever
