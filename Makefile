@@ -76,8 +76,9 @@ precompute: model
 	$(MODEL_ENV) RECSPLAIN_ARTIFACTS=$(ARTIFACTS) $(BIN)/recsplain explain-batch --precompute \
 		--k 3 --out $(PRECOMPUTED)
 
-test: setup
-	$(BIN)/python -m pytest
+# `model` too: tests/test_llm_guard.py runs MODEL, the one `make serve` runs.
+test: model
+	RECSPLAIN_GUARD_MODEL=$(MODEL) $(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check .

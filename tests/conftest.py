@@ -164,7 +164,7 @@ def pytest_configure(config):
 
 
 # Tests that start a vLLM engine in a subprocess, beside those that use the served app.
-ENGINE_MODULES = {"test_batch", "test_bench_smoke", "test_own_data"}
+ENGINE_MODULES = {"test_batch", "test_bench_smoke", "test_llm_guard", "test_own_data"}
 
 
 def _starts_engine(item) -> bool:

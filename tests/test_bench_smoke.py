@@ -105,6 +105,10 @@ def test_bench_smoke_writes_the_results_contract(tmp_path, default_artifacts):
     assert explained["k"] == 3 and set(explained["levels"]) == {"1", "4"}
     assert explained["ttft_c1_p50_ms"] is not None and explained["ttft_c4_p99_ms"] is not None
     assert 0 <= explained["llm_share"] <= 1 and 0 <= explained["cache_hit_rate"] <= 1
+    # SmolLM2's share says little (the verifier refuses most of it), but the LLM must answer:
+    # a broken LLM path shows as llm_error templates.
+    reasons = explained["template_reasons"]
+    assert not reasons.get("llm_error"), reasons
     versus = results["recommend_vs_bare"]
     assert versus["measured"] and versus["ratio_c1"] > 0 and versus["ratio_c16"] > 0
     storm = results["cancel_storm"]

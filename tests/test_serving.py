@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import time
+from collections import Counter
 
 import httpx
 import pytest
@@ -172,9 +173,16 @@ def check_grounded(item: dict, titles: set[str]) -> None:
         assert not named or named & allowed, (candidate, explanation["text"])
 
 
-def test_fifty_real_users_get_grounded_explanations_or_templates(service, default_recommender):
+USERS_CHECKED = 16
+
+
+def test_real_users_get_grounded_explanations_and_the_llm_answers_them(
+    service, default_recommender
+):
     titles = {title.casefold() for title in default_recommender.titles}
-    users = list(default_recommender.histories)[:50]
+    # 16 users x 2 items: each answer is checked; 50 users took about 20 of the suite's minutes
+    # on a 2-core AVX2 CPU and found nothing 16 do not.
+    users = list(default_recommender.histories)[:USERS_CHECKED]
 
     async def run() -> list[httpx.Response]:
         # The test app's retriever takes 1 request and queues 2 (see conftest), so this client
@@ -196,14 +204,20 @@ def test_fifty_real_users_get_grounded_explanations_or_templates(service, defaul
             return await asyncio.gather(*(one(user) for user in users))
 
     responses = asyncio.run(run())
-    sources = {"llm": 0, "template": 0}
+    sources: Counter[str] = Counter()
     for response in responses:
         assert response.status_code == 200
         for item in response.json()["items"]:
-            sources[item["explanation"]["source"]] += 1
+            explanation = item["explanation"]
+            sources[explanation["reason"] or explanation["source"]] += 1
             check_grounded(item, titles)
-    assert sum(sources.values()) == 100
-    print(f"explanation sources for 50 users: {sources}")
+    assert sum(sources.values()) == 2 * USERS_CHECKED
+    print(f"explanation sources for {USERS_CHECKED} users: {dict(sources)}")
+    # The test model (SmolLM2) is mostly refused by the verifier, so the share it writes says
+    # little; what must hold is that the LLM answered: no call failed, and most items got an
+    # answer, accepted or refused (test_llm_guard holds the default model to a share).
+    assert sources["llm_error"] == 0, sources
+    assert sources["llm"] + sources["rejected"] >= USERS_CHECKED, sources
 
 
 def test_catalog_item_lookup(client):
