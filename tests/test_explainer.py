@@ -490,3 +490,27 @@ def test_the_writer_is_never_the_one_who_rated(language, text, reason):
     verifier = grounding_verifier([("6", HEAT.title), ("2058", RONIN.title)])
     task = replace(TASK, language=language)
     assert verifier.check(json.dumps({"explanation": text}), task).reason == reason
+
+
+def test_every_answer_schema_compiles_for_the_engine_s_grammar_backend():
+    """vLLM answers '' (no error) when xgrammar cannot compile a schema: a bounded repetition
+    like {10,273} in the retry's pattern made every retry a not_json template, silently."""
+    import string
+
+    import xgrammar
+
+    vocab = [*string.printable, "é", "ü", "·", "<eos>"]
+    compiler = xgrammar.GrammarCompiler(
+        xgrammar.TokenizerInfo(vocab, stop_token_ids=[len(vocab) - 1])
+    )
+    titles = ["Heat (1995)", "Monsters, Inc. (2001)", "WALL·E (2008)", "Se7en [a.k.a. Seven]",
+              "What? + $5 ^ * | {x} / \\ end", "Amélie (2001)"]  # fmt: skip
+    schemas = [prompts.json_schema(300)]
+    for language in sorted(LANGUAGES):
+        for vocabulary in VOCABULARIES.values():
+            for title in titles:
+                closest = replace(HEAT, title=title)
+                task = replace(TASK, evidence=(closest,), language=language, vocabulary=vocabulary)
+                schemas.append(prompts.json_schema(300, prompts.retry_opening(task, closest)))
+    for schema in schemas:
+        compiler.compile_json_schema(json.dumps(schema))

@@ -97,10 +97,11 @@ def json_schema(max_chars: int, opening: str | None = None) -> dict:
     if opening is None:
         text = {"type": "string", "minLength": 10, "maxLength": max_chars}
     else:
-        # xgrammar takes a pattern or length bounds, not both: the bound is in the pattern.
-        rest = max(10, max_chars - len(opening) - 2)
-        tail = rf'[,;] [^"\\\n]{{10,{rest}}}'
-        text = {"type": "string", "pattern": f"^{_regex_literal(opening)}{tail}$"}
+        # xgrammar takes a pattern or length bounds, not both, and fails to compile a bounded
+        # repetition as long as {10,273} (vLLM then answers ''): at least 10 characters, and
+        # the length is held by max_tokens and the verifier's max_chars.
+        own = r'[^"\\\n]'
+        text = {"type": "string", "pattern": f"^{_regex_literal(opening)}[,;] {own}{{10}}{own}*$"}
     return {
         "type": "object",
         "properties": {"explanation": text},
