@@ -99,11 +99,11 @@ class ExplanationPolicy:
 
     def _schema(self, task: ExplainTask, strict: bool) -> dict:
         """The answer's shape; the stricter retry's opening is held to the closest item's
-        (`prompts.retry_opening`) unless `explain.pin_retry_opening` is off."""
+        (`prompts.retry_prefix`) unless `explain.pin_retry_opening` is off."""
         if strict and self.settings.pin_retry_opening and task.evidence:
-            opening = prompts.retry_opening(task, task.evidence[0])
-            if opening is not None:
-                return prompts.json_schema(self.settings.max_chars, opening)
+            prefix = prompts.retry_prefix(task, task.evidence[0])
+            if prefix is not None:
+                return prompts.json_schema(self.settings.max_chars, prefix)
         return self.schema
 
     async def explain(self, task: ExplainTask) -> Explanation:

@@ -90,18 +90,18 @@ FEW_SHOT: list[tuple[list[Fact], Fact, Fact]] = [
 FEW_SHOT_TITLES = sorted({fact.title for example in FEW_SHOT for fact in (*example[0], example[1])})
 
 
-def json_schema(max_chars: int, opening: str | None = None) -> dict:
-    """The answer's JSON shape; with `opening`, the explanation must begin with those words and
+def json_schema(max_chars: int, prefix: str | None = None) -> dict:
+    """The answer's JSON shape; with `prefix`, the explanation must begin with those words and
     go on with at least 10 characters of its own (no quote or backslash, so what the pattern
     matches is the text itself, not its JSON escaping)."""
-    if opening is None:
+    if prefix is None:
         text = {"type": "string", "minLength": 10, "maxLength": max_chars}
     else:
         # xgrammar takes a pattern or length bounds, not both, and fails to compile a bounded
         # repetition as long as {10,273} (vLLM then answers ''): at least 10 characters, and
         # the length is held by max_tokens and the verifier's max_chars.
         own = r'[^"\\\n]'
-        text = {"type": "string", "pattern": f"^{_regex_literal(opening)}[,;] {own}{{10}}{own}*$"}
+        text = {"type": "string", "pattern": f"^{_regex_literal(prefix)}{own}{{10}}{own}*$"}
     return {
         "type": "object",
         "properties": {"explanation": text},
@@ -117,11 +117,13 @@ def _regex_literal(text: str) -> str:
     return "".join("\\" + char if char in "\\^$.|?*+()[]{}/" else char for char in text)
 
 
-def retry_opening(task: ExplainTask, closest: Fact) -> str | None:
+def retry_prefix(task: ExplainTask, closest: Fact) -> str | None:
     """The words the stricter retry's answer is held to (decoding is constrained to them): the
-    closest history item and the user's feedback on it, as the first example answer says it in
-    the task's language. Qwen-0.5B's refused retries mostly opened with another item, another
-    rating or an echo of the prompt. None where the title is withheld."""
+    closest history item and the user's feedback on it, then, where the catalog has labels, the
+    recommended item, as the first example answer says them in the task's language; the model
+    writes the reason. Qwen-0.5B's refused retries mostly opened with another item or rating,
+    named an evidence item as the recommendation, or echoed the prompt. None where the closest
+    title is withheld."""
     title = _title(closest)  # as the prompt shows it: without quotes or markup
     if title == WITHHELD:
         return None
@@ -131,11 +133,18 @@ def retry_opening(task: ExplainTask, closest: Fact) -> str | None:
         if task.language != "en":
             rating = rating.replace(".", ",")
         opening = pack.rated_openings[0].replace(FEW_SHOT[0][2].title, "{title}")
-        return opening.format(title=title, r1=rating)
-    seen = pack.unrated_clauses[1]
-    if task.language == "en" and vocabulary.action:
-        seen = "You " + vocabulary.action + " {title}"
-    return seen.format(title=title)
+        opening = opening.format(title=title, r1=rating)
+    else:
+        seen = pack.unrated_clauses[1]
+        if task.language == "en" and vocabulary.action:
+            seen = "You " + vocabulary.action + " {title}"
+        opening = seen.format(title=title)
+    recommended = _title(task.recommended)
+    ending = pack.few_shot_endings["story" if vocabulary.tells_stories else "labels"][0]
+    example = FEW_SHOT[0][1].title  # the first answer's recommended item
+    if not vocabulary.labelled or recommended == WITHHELD or example not in ending:
+        return opening + ", "
+    return opening + ending.split(example)[0] + recommended + " "
 
 
 def clean(text: str, limit: int = MAX_TITLE_CHARS) -> str:
