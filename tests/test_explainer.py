@@ -120,6 +120,7 @@ def test_the_retry_is_held_to_open_with_the_closest_item_its_rating_and_the_reco
     assert not re.fullmatch(pattern, good.replace("5/5", "4/5"))
     assert not re.fullmatch(pattern, good.replace("Ronin (1998)", "Heat (1995)"))
     assert not re.fullmatch(pattern, 'You rated Heat (1995) 5/5, and Ronin (1998) is the closest "')
+    assert not re.fullmatch(pattern, good + " Closest: Heat.")  # one sentence
     # A platform team can turn it off.
     subject, llm = policy([INVENTED, GOOD], ExplainSettings(pin_retry_opening=False))
     run(subject.explain(TASK))
@@ -513,6 +514,6 @@ def test_every_answer_schema_compiles_for_the_engine_s_grammar_backend():
             for title in titles:
                 closest = replace(HEAT, title=title)
                 task = replace(TASK, evidence=(closest,), language=language, vocabulary=vocabulary)
-                schemas.append(prompts.json_schema(300, prompts.retry_prefix(task, closest)))
+                schemas.append(prompts.retry_schema(task, 300))
     for schema in schemas:
         compiler.compile_json_schema(json.dumps(schema))

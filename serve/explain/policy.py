@@ -100,10 +100,8 @@ class ExplanationPolicy:
     def _schema(self, task: ExplainTask, strict: bool) -> dict:
         """The answer's shape; the stricter retry's opening is held to the closest item's
         (`prompts.retry_prefix`) unless `explain.pin_retry_opening` is off."""
-        if strict and self.settings.pin_retry_opening and task.evidence:
-            prefix = prompts.retry_prefix(task, task.evidence[0])
-            if prefix is not None:
-                return prompts.json_schema(self.settings.max_chars, prefix)
+        if strict and self.settings.pin_retry_opening:
+            return prompts.retry_schema(task, self.settings.max_chars)
         return self.schema
 
     async def explain(self, task: ExplainTask) -> Explanation:

@@ -90,24 +90,35 @@ FEW_SHOT: list[tuple[list[Fact], Fact, Fact]] = [
 FEW_SHOT_TITLES = sorted({fact.title for example in FEW_SHOT for fact in (*example[0], example[1])})
 
 
-def json_schema(max_chars: int, prefix: str | None = None) -> dict:
+def json_schema(max_chars: int, prefix: str | None = None, one_sentence: bool = False) -> dict:
     """The answer's JSON shape; with `prefix`, the explanation must begin with those words and
     go on with at least 10 characters of its own (no quote or backslash, so what the pattern
-    matches is the text itself, not its JSON escaping)."""
+    matches is the text itself, not its JSON escaping), in `one_sentence` if asked."""
     if prefix is None:
         text = {"type": "string", "minLength": 10, "maxLength": max_chars}
     else:
         # xgrammar takes a pattern or length bounds, not both, and fails to compile a bounded
-        # repetition as long as {10,273} (vLLM then answers ''): at least 10 characters, and
-        # the length is held by max_tokens and the verifier's max_chars.
-        own = r'[^"\\\n]'
-        text = {"type": "string", "pattern": f"^{_regex_literal(prefix)}{own}{{10}}{own}*$"}
+        # repetition as long as {10,273} (vLLM then answers ''): at least 10 characters;
+        # max_tokens and max_chars hold the length.
+        own = r'[^"\\\n.!?;:]' if one_sentence else r'[^"\\\n]'
+        end = "[.!]?" if one_sentence else ""
+        text = {"type": "string", "pattern": f"^{_regex_literal(prefix)}{own}{{10}}{own}*{end}$"}
     return {
         "type": "object",
         "properties": {"explanation": text},
         "required": ["explanation"],
         "additionalProperties": False,
     }
+
+
+def retry_schema(task: ExplainTask, max_chars: int) -> dict:
+    """The stricter retry's answer shape: held to `retry_prefix`, and where that names the
+    recommended item, to one sentence (the retries that broke the rules mostly wrote a good one
+    and then echoed the prompt: "... story. Closest: "). Without a prefix, the usual shape."""
+    if not task.evidence or (prefix := retry_prefix(task, task.evidence[0])) is None:
+        return json_schema(max_chars)
+    names_recommended = prefix.endswith(_title(task.recommended) + " ")
+    return json_schema(max_chars, prefix, one_sentence=names_recommended)
 
 
 def _regex_literal(text: str) -> str:
