@@ -25,9 +25,9 @@ from serve.model_prep import PACKAGED, prepare_model
 # The Makefile's MODEL, which `make test` prepares.
 MODEL = os.environ.get("RECSPLAIN_GUARD_MODEL", "qwen2.5-coder-0.5b")
 USERS = 4  # x k=3: 12 tasks
-# Measured on a 2-core AVX2-only AMD EPYC: see the module's test for the figure it saw; the bound
-# leaves two tasks of margin for numeric differences between CPUs.
-MIN_LLM_SHARE = 0.5
+# On a 2-core AVX2-only AMD EPYC it saw 12 of 12 (and 5 of 12 while the retry's schema was
+# broken, which it caught); the bound leaves three tasks for numeric differences between CPUs.
+MIN_LLM_SHARE = 0.75
 
 
 def test_the_default_model_writes_most_explanations_and_the_verifier_accepts_them(
