@@ -140,16 +140,11 @@ def retry_prefix(task: ExplainTask, closest: Fact) -> str | None:
         return None
     vocabulary, pack = task.vocabulary, PACKS[task.language]
     if vocabulary.kind == "explicit" and closest.rating is not None:
-        rating = vocabulary.rating_text(closest.rating)
-        if task.language != "en":
-            rating = rating.replace(".", ",")
+        rating = _rating_said(closest.rating, vocabulary, task.language)
         opening = pack.rated_openings[0].replace(FEW_SHOT[0][2].title, "{title}")
         opening = opening.format(title=title, r1=rating)
     else:
-        seen = pack.unrated_clauses[1]
-        if task.language == "en" and vocabulary.action:
-            seen = "You " + vocabulary.action + " {title}"
-        opening = seen.format(title=title)
+        opening = _unrated_clauses(vocabulary, task.language)[1].format(title=title)
     recommended = _title(task.recommended)
     ending = pack.few_shot_endings["story" if vocabulary.tells_stories else "labels"][0]
     example = FEW_SHOT[0][1].title  # the first answer's recommended item
@@ -260,16 +255,10 @@ def few_shot_answers(vocabulary: Vocabulary, language: str) -> tuple[str, str]:
     both, and only movies and books are told as stories."""
     pack = PACKS[language]
     if vocabulary.kind == "explicit":
-        texts = [vocabulary.rating_text(_rescaled(r, vocabulary)) for r in (5.0, 4.5)]
-        if language != "en":
-            texts = [text.replace(".", ",") for text in texts]
+        texts = [_rating_said(_rescaled(r, vocabulary), vocabulary, language) for r in (5.0, 4.5)]
         openings = [o.format(r1=texts[0], r2=texts[1]) for o in pack.rated_openings]
     else:
-        most, seen, since = pack.unrated_clauses
-        action = vocabulary.action if language == "en" else None
-        if action:
-            most, seen = "{title} is one of your most " + action, "You " + action + " {title}"
-            since = "Since you " + action + " {title}"
+        most, seen, since = _unrated_clauses(vocabulary, language)
         opening = most if vocabulary.kind == "implicit" else seen
         openings = [
             opening.format(title="Harbor Lights (1987)"),
@@ -373,6 +362,25 @@ def strict_tail(task: ExplainTask, closest: Fact) -> str:
     else:
         reason = "closest"
     return f"{strict_rules(vocabulary, reason).strip()} {facts}"
+
+
+def _rating_said(rating: float, vocabulary: Vocabulary, language: str) -> str:
+    """A rating as an answer in `language` writes it: "4.5/5", or "4,5/5" outside English."""
+    text = vocabulary.rating_text(rating)
+    return text if language == "en" else text.replace(".", ",")
+
+
+def _unrated_clauses(vocabulary: Vocabulary, language: str) -> tuple[str, str, str]:
+    """The pack's clauses for an unrated history item ("{title}" in them): most used, in the
+    history, "since" it is; in English with the catalog's own verb where it has one."""
+    action = vocabulary.action if language == "en" else None
+    if not action:
+        return PACKS[language].unrated_clauses
+    return (
+        "{title} is one of your most " + action,
+        "You " + action + " {title}",
+        "Since you " + action + " {title}",
+    )
 
 
 def _without_year(text: str) -> str:
