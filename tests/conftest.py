@@ -85,6 +85,29 @@ def error_of(response) -> dict:
     return response.json()["error"]
 
 
+def explain_batch(folder, artifacts, options: list[str], env: dict | None = None, timeout=900):
+    """`recsplain explain-batch OPTIONS` on `artifacts` (serve/config.yaml otherwise), in its
+    own process, so its vLLM engine is gone when it returns; the test fails with its output if
+    the command does. `env` is added to this process's environment."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from serve.config import CONFIG_FILE, serve_config
+
+    config = serve_config(CONFIG_FILE)
+    config["applications"][0]["args"]["artifacts"] = str(artifacts)
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "serve.cli", "explain-batch", *options]
+    command += ["--config", str(folder / "config.yaml")]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return done
+
+
 WARM_USERS = 3  # stored users whose top-3 explanations are precomputed before the app starts
 
 
@@ -92,25 +115,14 @@ WARM_USERS = 3  # stored users whose top-3 explanations are precomputed before t
 def warm_cache(tmp_path_factory, injected_artifacts):
     """`recsplain explain-batch --precompute` for the first stored users, in its own process (so
     its engine is gone before the app starts its own): the file the app loads to start warm."""
-    import subprocess
-    import sys
-
-    import yaml
-
-    from serve.config import CONFIG_FILE, PROJECT_ROOT, serve_config
+    from serve.config import PROJECT_ROOT
     from serve.model_prep import SMOLLM2, SMOLLM2_DIR_NAME, prepare_model
 
     prepare_model(SMOLLM2, PROJECT_ROOT / "models" / SMOLLM2_DIR_NAME)
     folder = tmp_path_factory.mktemp("warm")
-    config = serve_config(CONFIG_FILE)
-    config["applications"][0]["args"]["artifacts"] = str(injected_artifacts)
-    (folder / "config.yaml").write_text(yaml.safe_dump(config))
     out = folder / "explanations.jsonl"
-    command = [sys.executable, "-m", "serve.cli", "explain-batch", "--precompute", "--k", "3"]
-    command += ["--users", str(WARM_USERS), "--out", str(out)]
-    command += ["--config", str(folder / "config.yaml")]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=os.environ)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    options = ["--precompute", "--k", "3", "--users", str(WARM_USERS), "--out", str(out)]
+    explain_batch(folder, injected_artifacts, options)
     return out
 
 

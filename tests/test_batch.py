@@ -7,16 +7,12 @@ are collected alphabetically, so this runs before test_serving).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import polars as pl
-import yaml
 
 from retrieval.recommender import Query
-from serve.config import CONFIG_FILE, PROJECT_ROOT, serve_config
+from serve.config import PROJECT_ROOT
 from serve.model_prep import SMOLLM2, SMOLLM2_DIR_NAME, prepare_model
+from tests.conftest import explain_batch
 
 
 def test_explain_batch_explains_pairs_and_keeps_bad_rows(
@@ -34,24 +30,10 @@ def test_explain_batch_explains_pairs_and_keeps_bad_rows(
         }
     )
     rows.write_csv(tmp_path / "pairs.csv")
-    config = serve_config(CONFIG_FILE)
-    config["applications"][0]["args"]["artifacts"] = str(default_artifacts[0])
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     out = tmp_path / "explained.parquet"
-    command = [
-        sys.executable,
-        "-m",
-        "serve.cli",
-        "explain-batch",
-        "--in",
-        str(tmp_path / "pairs.csv"),
-        "--out",
-        str(out),
-        "--config",
-        str(tmp_path / "config.yaml"),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=os.environ)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    explain_batch(
+        tmp_path, default_artifacts[0], ["--in", str(tmp_path / "pairs.csv"), "--out", str(out)]
+    )
     result = pl.read_parquet(out)
     assert result["user_id"].to_list() == rows["user_id"].to_list()
     good, bad = result.head(4), result.tail(2)

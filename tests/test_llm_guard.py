@@ -12,15 +12,13 @@ the served app starts (conftest orders it), so two engines never share the 2 cor
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import polars as pl
-import yaml
 
 from retrieval.recommender import Query
-from serve.config import CONFIG_FILE, PROJECT_ROOT, serve_config
+from serve.config import PROJECT_ROOT
 from serve.model_prep import PACKAGED, prepare_model
+from tests.conftest import explain_batch
 
 # The Makefile's MODEL, which `make test` prepares.
 MODEL = os.environ.get("RECSPLAIN_GUARD_MODEL", "qwen2.5-coder-0.5b")
@@ -45,26 +43,13 @@ def test_the_default_model_writes_most_explanations_and_the_verifier_accepts_the
     pl.DataFrame({"user_id": [u for u, _ in pairs], "item_id": [i for _, i in pairs]}).write_csv(
         tmp_path / "pairs.csv"
     )
-    config = serve_config(CONFIG_FILE)
-    config["applications"][0]["args"]["artifacts"] = str(default_artifacts[0])
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     out = tmp_path / "explained.parquet"
-    command = [
-        sys.executable,
-        "-m",
-        "serve.cli",
-        "explain-batch",
-        "--in",
-        str(tmp_path / "pairs.csv"),
-    ]
-    command += ["--out", str(out), "--config", str(tmp_path / "config.yaml")]
-    env = {
-        **os.environ,
+    greedy = {  # the same tasks get the same answers
         "RECSPLAIN_LLM__MODEL_SOURCE": str(folder),
-        "RECSPLAIN_EXPLAIN__TEMPERATURE": "0",  # greedy: the same tasks get the same answers
+        "RECSPLAIN_EXPLAIN__TEMPERATURE": "0",
     }
-    done = subprocess.run(command, capture_output=True, text=True, timeout=1200, env=env)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    options = ["--in", str(tmp_path / "pairs.csv"), "--out", str(out)]
+    done = explain_batch(tmp_path, default_artifacts[0], options, env=greedy, timeout=1200)
     result = pl.read_parquet(out)
     assert result.height == len(pairs) and result["error"].is_null().all()
     llm = result.filter(pl.col("source") == "llm").height
