@@ -33,29 +33,42 @@ class RecsplainLLMServer(LLMServer):
         cpu_threads_bind: str = "auto",
         cpu_reserved_cores: int | None = None,
     ):
-        engine_kwargs = llm_config.engine_kwargs
         engine_env = cpu_env(cpu_threads_bind, cpu_reserved_cores)
-        requested = engine_kwargs.get("dtype", "auto")
-        engine_kwargs["dtype"] = resolve_dtype(requested, accelerator)
+        requested = llm_config.engine_kwargs.get("dtype", "auto")
+        dtype = resolve_dtype(requested, accelerator)
+        # Not `engine_kwargs[...] = ...`: the config caches the engine's settings when it is
+        # validated, and a bare dict edit never reached vLLM, which then ran a bf16 checkpoint in
+        # bf16 on AVX2-only CPUs (4.5x slower than float32) while /healthz said float32.
+        llm_config.update_engine_kwargs(dtype=dtype)
         if accelerator == "cpu":
             os.environ.update(engine_env)  # read by vLLM when it starts the engine process below
+        cpu = cpu_info().as_dict()
+        await super().__init__(llm_config)
+        running = self._running_dtype()
+        if running != dtype:
+            log.warning("LLM engine runs in %s, not the %s asked for", running, dtype)
         self.hardware = {
             "accelerator": accelerator,
-            "dtype": engine_kwargs["dtype"],
+            "dtype": running,
             "dtype_setting": requested,
-            "cpu": cpu_info().as_dict(),
+            "cpu": cpu,
             "cpu_env": engine_env if accelerator == "cpu" else {},
         }
         log.info(
             "LLM engine: dtype %s (setting %r) on %s %s, native bf16: %s, cpu env %s",
-            engine_kwargs["dtype"],
+            running,
             requested,
             accelerator,
-            self.hardware["cpu"]["model"],
-            self.hardware["cpu"]["native_bf16"],
+            cpu["model"],
+            cpu["native_bf16"],
             self.hardware["cpu_env"],
         )
-        await super().__init__(llm_config)
+
+    def _running_dtype(self) -> str:
+        """The dtype vLLM actually loaded the weights in, as /healthz reports it."""
+        client = getattr(self.engine, "_engine_client", None)
+        config = getattr(client, "model_config", None)
+        return str(config.dtype).removeprefix("torch.") if config is not None else "unknown"
 
     async def engine_load(self) -> dict:
         """Requests the engine holds (running or waiting); 0 means every abandoned one is gone.
