@@ -161,6 +161,11 @@ class ExplainSettings(_Strict):
         True, description="constrain the retry's answer to open with the closest item"
     )
     few_shot: bool = True
+    warm_up: bool = Field(
+        True,
+        description="before an ingress replica is ready, one explanation call (not cached) loads "
+        "the engine's kernels, compiles the answer's grammar and caches the shared prompt prefix",
+    )
     max_llm_calls_per_request: int = Field(
         10, ge=0, description="items past this rank get templates (reason: capped)"
     )

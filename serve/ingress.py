@@ -186,12 +186,33 @@ class RecsplainIngress(OpenAiIngress):
         configured = self.settings.artifacts_path()
         manifest = await asyncio.to_thread(read_manifest, configured)
         await self.follower.start(fallback=Build(0, str(configured), manifest["data_hash"]))
+        self.warm_up: dict | None = None  # /healthz: how the warm-up went
+        if explain.warm_up:
+            await self._warm_up()
         self._follow = asyncio.create_task(self.follower.run())
         self._load_poller = asyncio.create_task(self.llm_client.poll_engine_load())
         self.readiness = ReadinessMonitor(
             self._check_dependencies, api.health_refresh_s, api.health_timeout_s
         )
         self.readiness.start()
+
+    async def _warm_up(self) -> None:
+        """Explain one item of the served catalog before this replica is ready (bounded by the
+        request deadline); a failure only means the first request pays for it."""
+        catalog, policy = self.builds.served()
+        start = time.perf_counter()
+        try:
+            request = RetrievalRequest(k=1, history=[(catalog.titles[0][0], None)])
+            result: RetrievalResult = await self.retriever.recommend.remote(request)
+            tasks = [task for task in result.tasks if task.evidence]
+            if not tasks:
+                raise LookupError(f"no evidence for item {catalog.titles[0][0]!r}")
+            await asyncio.wait_for(policy.warm_up(tasks[0]), self.settings.explain.deadline_s)
+            self.warm_up = {"ok": True, "seconds": round(time.perf_counter() - start, 2)}
+            log.info("LLM warmed up in %.1f s", self.warm_up["seconds"])
+        except Exception as exc:  # the LLM may still be loading or broken: serve templates then
+            self.warm_up = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            log.warning("LLM warm-up failed (%s); the first request pays for it", exc)
 
     async def _check_dependencies(self) -> None:
         """Raises unless the index answers and the LLM engine reports healthy."""
@@ -354,7 +375,7 @@ class RecsplainIngress(OpenAiIngress):
             {
                 **readiness.as_json(),
                 "retriever": self.retriever_info,
-                "llm": {"model": self.model_id, **self.llm_info},
+                "llm": {"model": self.model_id, **self.llm_info, "warm_up": self.warm_up},
                 "explanation_cache": {
                     "entries": len(self.policy.cache),
                     "size": self.policy.cache.size,

@@ -104,6 +104,12 @@ class ExplanationPolicy:
             return prompts.retry_schema(task, self.settings.max_chars)
         return self.schema
 
+    async def warm_up(self, task: ExplainTask) -> None:
+        """One call that nobody waits for, so the first user doesn't pay for the engine's first
+        run, the answer grammar's compilation or the prompt prefix every task shares."""
+        messages = prompts.messages(task, False, self.settings.few_shot)
+        await self.generate(messages, self.schema)
+
     async def explain(self, task: ExplainTask) -> Explanation:
         """One item, through the cache: concurrent requests for the same evidence share a call."""
         if not task.evidence:
