@@ -1,18 +1,28 @@
-"""What a user of `make serve` sees: k=3 explained requests, one at a time, over HTTP (SSE).
+"""What a user of `make serve` sees, against vLLM's offline engine on the same tasks.
 
-Starts the app with the configured settings (environment overrides apply, e.g.
-RECSPLAIN_LLM__CPU_THREADS_BIND=auto), sends one warm-up request and then `users` streamed
-requests for stored users the other benchmarks don't use, and records the time to the first
-`explanation` event, the request time, and each explanation's source and reason.
+Served: starts the app with the configured settings (environment overrides apply, e.g.
+RECSPLAIN_LLM__CPU_THREADS_BIND=auto), sends the first request as soon as the app is ready (the
+README's curl, `cold`), one warm-up request, then `users` streamed k=3 requests one at a time, and
+records the time to the first `explanation` event, the request time, and each explanation's
+source and reason.
 
-    python -m benchmarks.served_k3 --users 8 --json benchmarks/results/knobs/served.json
+Offline (`--compare`, first, in its own process so that only one engine runs): the same users'
+k=3 tasks, one user at a time, through the same policy (`explain_all`, same deadline) on vLLM's
+async engine in-process (`serve.explain.batch.AsyncEngine`). `served_vs_offline` divides the
+explanations per second of the two, over the same requests.
+
+    python -m benchmarks.served_k3 --users 10 --compare --language en \
+        --json benchmarks/results/served-k3-en.json
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
@@ -24,12 +34,22 @@ from benchmarks.loadgen import sse_events
 
 app = typer.Typer(add_completion=False)
 FIRST_USER = 100  # past the users the load generator and the tests use
+K = 3
 
 
-def streamed(client: httpx.Client, user: str) -> dict:
+def chosen_users(users: int) -> list[str]:
+    """The warm-up user, then `users` measured ones (the same for both paths)."""
+    from retrieval.artifacts import load_recommender
+    from serve.config import load_settings
+
+    recommender, _ = load_recommender(load_settings().artifacts_path())
+    return list(recommender.histories)[FIRST_USER : FIRST_USER + users + 1]
+
+
+def streamed(client: httpx.Client, user: str, language: str) -> dict:
     start = time.perf_counter()
     first, explanations = None, []
-    body = {"user_id": user, "k": 3, "stream": True}
+    body = {"user_id": user, "k": K, "stream": True, "language": language}
     with client.stream("POST", "/v1/recommendations", json=body) as response:
         for event, data in sse_events(response.iter_lines()):
             if event == "explanation":
@@ -43,43 +63,118 @@ def streamed(client: httpx.Client, user: str) -> dict:
     }
 
 
-@app.command()
-def main(
-    users: int = 8,
-    json_path: Annotated[Path | None, typer.Option("--json")] = None,
-    port: int = 8123,
-) -> None:
-    from retrieval.artifacts import load_recommender
+def served(users: list[str], language: str, port: int) -> dict:
     from serve.app import start_local, stop_local
-    from serve.config import CONFIG_FILE, app_args, load_settings, serve_config
+    from serve.config import CONFIG_FILE, app_args, serve_config
 
-    recommender, _ = load_recommender(load_settings().artifacts_path())
-    chosen = list(recommender.histories)[FIRST_USER : FIRST_USER + users + 1]
     url = start_local(app_args(serve_config(CONFIG_FILE)), "127.0.0.1", port, replica_logs=False)
     try:
         with httpx.Client(base_url=url, timeout=300) as client:
-            streamed(client, chosen[0])  # warm-up: grammar compilation, prefix cache
-            rows = [streamed(client, user) for user in chosen[1:]]
+            cold = streamed(client, users[0], language)  # the first request once ready
+            streamed(client, users[1], language)  # warm-up: not measured
+            rows = [streamed(client, user, language) for user in users[2:]]
             engine = client.get("/healthz").json()["llm"]
     finally:
         stop_local()
+    return {"engine": engine, "cold": cold, "requests": rows}
+
+
+def offline(users: list[str], language: str) -> dict:
+    """The same requests through the same policy on the in-process engine (run in a subprocess
+    by `--compare`: vLLM needs the `__main__` guard)."""
+    from retrieval.artifacts import load_recommender
+    from retrieval.recommender import Query
+    from serve.config import load_settings
+    from serve.explain.batch import AsyncEngine, offline_policy
+    from serve.explain.tasks import TaskFactory
+
+    settings = load_settings()
+    recommender, manifest = load_recommender(settings.artifacts_path())
+    factory = TaskFactory(recommender)
+    engine = AsyncEngine(settings)
+
+    async def one(policy, user: str) -> dict:
+        history = Query(recommender.user_history(user))
+        found = recommender.recommend([history], K)[0]
+        tasks = [factory.task(recommendation, language) for recommendation in found]
+        start, first, out = time.perf_counter(), None, []
+        async for _, explanation in policy.explain_all(tasks, settings.explain.deadline_s):
+            first = first or time.perf_counter() - start
+            out.append(explanation)
+        return {
+            "first_s": round(first, 2),
+            "total_s": round(time.perf_counter() - start, 2),
+            "sources": [e.source for e in out],
+            "reasons": [e.reason and str(e.reason) for e in out],
+        }
+
+    async def run(policy) -> list[dict]:
+        await one(policy, users[0])  # warm-up, as the server's
+        await one(policy, users[1])
+        return [await one(policy, user) for user in users[2:]]
+
+    try:
+        policy = offline_policy(settings, recommender, manifest, engine, 10_000)
+        rows = asyncio.run(run(policy))
+    finally:
+        engine.shutdown()
+    return {"dtype": engine.dtype, "requests": rows}
+
+
+def summary(rows: list[dict]) -> dict:
     sources = [source for row in rows for source in row["sources"]]
-    summary = {
-        "settings": {
-            k: v for k, v in os.environ.items() if k.startswith(("RECSPLAIN_", "ONEDNN_"))
-        },
-        "engine": engine,
+    seconds = sum(row["total_s"] for row in rows)
+    return {
         "users": len(rows),
         "llm_share": round(sources.count("llm") / len(sources), 3),
         "first_explanation_s_p50": statistics.median(row["first_s"] for row in rows),
         "request_s_p50": statistics.median(row["total_s"] for row in rows),
-        "requests": rows,
+        "explanations_per_s": round(len(sources) / seconds, 4),
+        "llm_explanations_per_s": round(sources.count("llm") / seconds, 4),
     }
-    print(json.dumps({k: v for k, v in summary.items() if k != "requests"}, indent=2))
+
+
+def offline_in_subprocess(users: int, language: str) -> dict:
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "offline.json"
+        command = [sys.executable, "-m", "benchmarks.served_k3", "--users", str(users)]
+        command += ["--language", language, "--offline", "--json", str(out)]
+        subprocess.run(command, check=True)
+        return json.loads(out.read_text())
+
+
+@app.command()
+def main(
+    users: int = 10,
+    language: str = "en",
+    compare: Annotated[bool, typer.Option(help="also run the offline engine first")] = False,
+    offline_only: Annotated[bool, typer.Option("--offline", hidden=True)] = False,
+    json_path: Annotated[Path | None, typer.Option("--json")] = None,
+    port: int = 8123,
+) -> None:
+    from benchmarks.run import machine
+
+    chosen = chosen_users(users + 1)
+    if offline_only:
+        result = offline(chosen, language)
+        result["summary"] = summary(result["requests"])
+    else:
+        result = {"machine": machine(), "language": language, "k": K}
+        if compare:
+            result["offline"] = offline_in_subprocess(users, language)
+        result["served"] = served(chosen, language, port)
+        result["served"]["summary"] = summary(result["served"]["requests"])
+        if compare:
+            ratio = (
+                result["served"]["summary"]["explanations_per_s"]
+                / result["offline"]["summary"]["explanations_per_s"]
+            )
+            result["served_vs_offline"] = round(ratio, 3)
+    print(json.dumps({k: v for k, v in result.items() if k != "requests"}, indent=2)[:4000])
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(summary, indent=2) + "\n")
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # vLLM spawns processes that re-import the main module
     app()

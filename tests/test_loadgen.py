@@ -10,7 +10,7 @@ import httpx
 import pytest
 from test_bench_smoke import CONTRACT
 
-from benchmarks import llm_stage, run, storm
+from benchmarks import llm_stage, run, served_k3, storm
 from benchmarks.loadgen import (
     LoadResult,
     Sample,
@@ -517,3 +517,18 @@ def test_plans_measure_the_bare_app_at_1_and_16_and_explained_at_1_and_4():
         assert set(plan.sweep) <= set(plan.recommend_levels)
         assert plan.explained_levels == (1, 4) and plan.explained_k == 3
     assert run.FULL.storm_requests == 4 and run.FULL.storm_max_wait_s == 120
+
+
+# --- served k=3 against offline
+
+
+def test_served_k3_summary_counts_explanations_per_second_over_all_requests():
+    rows = [
+        {"first_s": 4.0, "total_s": 10.0, "sources": ["llm", "llm", "template"]},
+        {"first_s": 8.0, "total_s": 20.0, "sources": ["llm", "template", "template"]},
+    ]
+    found = served_k3.summary(rows)
+    assert found["users"] == 2 and found["llm_share"] == 0.5
+    assert found["first_explanation_s_p50"] == 6.0 and found["request_s_p50"] == 15.0
+    assert found["explanations_per_s"] == 0.2  # 6 in 30 s
+    assert found["llm_explanations_per_s"] == 0.1
