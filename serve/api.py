@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,10 +31,13 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
+ItemId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class HistoryEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_id: str = Field(min_length=1, max_length=200)
+    item_id: ItemId
     rating: float | None = Field(
         None,
         allow_inf_nan=False,
@@ -51,7 +54,7 @@ class RecommendationRequest(BaseModel):
     k: int = Field(10, ge=1, le=100)
     explain: bool = True
     language: Language = "en"
-    exclude_item_ids: list[str] = Field(default_factory=list, max_length=1000)
+    exclude_item_ids: list[ItemId] = Field(default_factory=list, max_length=1000)
     stream: bool = False
     deadline_ms: int | None = Field(
         None, ge=1, le=600_000, description="explanation budget; late items get templates"

@@ -19,7 +19,7 @@ from ray.serve.llm.ingress import make_fastapi_ingress
 from serve.config import APP_NAME, RecsplainSettings
 from serve.ingress import ENDPOINTS, RecsplainIngress, app
 from serve.llm_server import RecsplainLLMServer
-from serve.middleware import API_KEY_ENV, api_key_for, read_key
+from serve.middleware import API_KEY_ENV, admin_key_for, api_key_for, read_key
 from serve.ray_private import to_model_metadata
 from serve.retriever import Retriever
 from serve.rollout import ArtifactRegistry
@@ -123,7 +123,7 @@ def start_local(
     import ray
 
     choose_local_auth(host)
-    api_key_for(RecsplainSettings(**args).api.auth)
+    admin_key_for(api_key_for(RecsplainSettings(**args).api.auth))
     # Ray's HTTP proxy actor inherits this from the environment of `ray.init`.
     os.environ[PROXY_CALLBACK_ENV] = PROXY_CALLBACK
     # More logical CPUs than cores, or the LLM's placement group starves the other deployments.

@@ -51,8 +51,8 @@ from serve.middleware import (
     BearerToken,
     BodyLimit,
     RequestMetrics,
+    admin_key_for,
     check_bearer,
-    read_key,
 )
 from serve.ray_private import OpenAIHTTPException
 from serve.resilience import call_with_retries
@@ -167,7 +167,7 @@ class RecsplainIngress(OpenAiIngress):
         self.retriever = retriever
         api = self.settings.api
         EDGE.configure(api.auth, api.max_body_bytes)  # before any RPC: no key fails fast
-        self.admin_key = read_key(ADMIN_KEY_ENV)
+        self.admin_key = admin_key_for(EDGE.api_key)
         explain = self.settings.explain
         self.llm_info = await self.llm.engine_info.remote()
         self.admission = Admission(
@@ -391,7 +391,7 @@ class RecsplainIngress(OpenAiIngress):
     def _check_admin(self, request: Request) -> None:
         if self.admin_key is None:
             raise ApiError(403, "forbidden", f"admin API disabled: set {ADMIN_KEY_ENV}")
-        if not check_bearer(request.headers, self.admin_key):
+        if not check_bearer(request.scope.get("headers", []), self.admin_key):
             raise ApiError(
                 401,
                 "unauthorized",

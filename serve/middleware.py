@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -131,29 +131,30 @@ def api_key_for(auth: Literal["bearer", "none"]) -> str | None:
     return key
 
 
-def check_bearer(scope_or_headers: Mapping | list, key: str | None) -> bool:
-    """Whether a request carries `Authorization: Bearer <key>`: compared in constant time on
-    UTF-8 bytes, so a token in any script is a wrong token, not a crash. Takes an ASGI scope,
-    its header pairs or Starlette's `request.headers`; no key never matches."""
-    headers = scope_or_headers
-    if isinstance(headers, Mapping) and "type" in headers:  # an ASGI scope
-        headers = headers.get("headers", [])
-    scheme, _, token = _header(headers, b"authorization").partition(b" ")
+def admin_key_for(api_key: str | None) -> str | None:
+    """The admin key (None: admin API off); refused when it equals the API key, which would make
+    every API client an admin."""
+    key = read_key(ADMIN_KEY_ENV)
+    if key is not None and key == api_key:
+        raise AuthConfigError(
+            f"{ADMIN_KEY_ENV} equals {API_KEY_ENV}: give the admin API its own key"
+        )
+    return key
+
+
+def check_bearer(headers: Iterable[tuple[bytes, bytes]], key: str | None) -> bool:
+    """Whether ASGI header pairs (`scope["headers"]`) carry `Authorization: Bearer <key>`,
+    compared in constant time on UTF-8 bytes, so a token in any script is a wrong token, not a
+    crash. Only that header is read; no key never matches."""
+    authorization = next(
+        (value for name, value in headers if name.lower() == b"authorization"), b""
+    )
+    scheme, _, token = authorization.partition(b" ")
     return (
         bool(key)
         and scheme.lower() == b"bearer"
-        and (hmac.compare_digest(token.strip(), key.encode("utf-8")))
+        and hmac.compare_digest(token.strip(), key.encode("utf-8"))
     )
-
-
-def _header(headers, name: bytes) -> bytes:
-    """One header from ASGI (bytes) pairs or a str/bytes mapping (e.g. Starlette's Headers)."""
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    for key, value in items:
-        key = key if isinstance(key, bytes) else key.encode("latin-1")
-        if key.lower() == name:
-            return value if isinstance(value, bytes) else value.encode("utf-8")
-    return b""
 
 
 class BearerToken:
@@ -168,7 +169,7 @@ class BearerToken:
         is_open = path in OPEN_PATHS or path.startswith(ADMIN_PREFIX)
         if scope["type"] != "http" or self.edge.open_api or is_open:
             return await self.app(scope, receive, send)
-        if not check_bearer(scope, self.edge.api_key):
+        if not check_bearer(scope.get("headers", []), self.edge.api_key):
             return await send_error(
                 send,
                 401,

@@ -186,6 +186,8 @@ def test_out_of_range_values_are_a_422_naming_the_field(client, body, field):
         ({"user_id": "15", "explain": "maybe"}, "explain"),
         ({"user_id": "15", "deadline_ms": "soon"}, "deadline_ms"),
         ({"user_id": "15", "exclude_item_ids": "318"}, "exclude_item_ids"),
+        ({"user_id": "15", "exclude_item_ids": ["318", "x" * 201]}, "exclude_item_ids.1"),
+        ({"user_id": "15", "exclude_item_ids": [""]}, "exclude_item_ids.0"),
         ({"history": "318"}, "history"),
         ({"history": [318]}, "history.0"),
         ({"history": [{"item_id": 318}]}, "history.0.item_id"),

@@ -24,6 +24,7 @@ from serve.middleware import (
     BearerToken,
     BodyLimit,
     EdgeSettings,
+    admin_key_for,
     api_key_for,
     check_bearer,
     read_key,
@@ -173,16 +174,16 @@ def test_missing_and_wrong_tokens_are_401_but_probes_stay_open():
     assert anonymous.get("/healthz").status_code == 200
 
 
-def test_check_bearer_reads_scopes_header_pairs_and_mappings():
-    scope = {"type": "http", "headers": [(b"authorization", f"Bearer {KEY}".encode())]}
-    assert check_bearer(scope, KEY)
-    assert check_bearer(scope["headers"], KEY)
-    assert check_bearer({"Authorization": f"bearer {KEY}"}, KEY)
-    assert not check_bearer(scope, "other")
-    assert not check_bearer({"type": "http", "headers": []}, KEY)
+def test_check_bearer_reads_the_authorization_header_alone():
+    headers = [(b"type", b"http"), (b"Authorization", f"bearer {KEY}".encode())]
+    assert check_bearer(headers, KEY)
+    assert not check_bearer(headers, "other")
+    assert not check_bearer([], KEY)
+    assert not check_bearer([(b"authorization", f"Bearer {KEY}x".encode())], KEY)
+    assert not check_bearer([(b"authorization", "Bearer é".encode())], KEY)
     # No key configured never matches, not even an empty token.
-    assert not check_bearer({"authorization": "Bearer "}, "")
-    assert not check_bearer({"authorization": "Bearer "}, None)
+    assert not check_bearer([(b"authorization", b"Bearer ")], "")
+    assert not check_bearer([(b"authorization", b"Bearer ")], None)
 
 
 def test_a_key_file_with_a_trailing_newline_works(tmp_path, monkeypatch):
@@ -516,3 +517,14 @@ def test_readiness_refreshes_in_the_background():
 
     status = asyncio.run(run())
     assert status.ready and status.checks == len(calls) >= 3
+
+
+def test_the_admin_key_may_not_be_the_api_key(monkeypatch):
+    monkeypatch.delenv("RECSPLAIN_ADMIN_KEY_FILE", raising=False)
+    monkeypatch.setenv("RECSPLAIN_ADMIN_KEY", KEY)
+    with pytest.raises(AuthConfigError, match="its own key"):
+        admin_key_for(KEY)
+    assert admin_key_for("another") == KEY
+    assert admin_key_for(None) == KEY  # an open API (make serve) with an admin key
+    monkeypatch.delenv("RECSPLAIN_ADMIN_KEY")
+    assert admin_key_for(KEY) is None  # no admin key: the admin API is off

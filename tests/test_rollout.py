@@ -322,8 +322,8 @@ def test_the_ingress_catalog_comes_from_the_build_itself(builds):
         Catalog.load(builds["a"], "hash-b")
 
 
-def admin_request(token: str | None) -> Request:
-    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+def admin_request(token: str | None, *extra: tuple[bytes, bytes]) -> Request:
+    headers = [*extra, *([(b"authorization", f"Bearer {token}".encode())] if token else [])]
     return Request({"type": "http", "method": "GET", "path": "/admin/rollout", "headers": headers})
 
 
@@ -339,6 +339,12 @@ def test_admin_routes_need_the_admin_key_and_are_off_without_one():
             check(SimpleNamespace(admin_key=ADMIN_KEY), admin_request(token))
         assert refused.value.status == 401
     check(SimpleNamespace(admin_key=ADMIN_KEY), admin_request(ADMIN_KEY))
+    # Only the Authorization header counts: headers named like ASGI scope keys change nothing.
+    odd = [(b"type", b"http"), (b"headers", b"x"), (b"x-odd", "é".encode())]
+    check(SimpleNamespace(admin_key=ADMIN_KEY), admin_request(ADMIN_KEY, *odd))
+    with pytest.raises(ApiError) as odd_refused:
+        check(SimpleNamespace(admin_key=ADMIN_KEY), admin_request("wrong", *odd))
+    assert odd_refused.value.status == 401
 
 
 def test_the_cli_refuses_ambiguous_targets_and_a_missing_admin_key(monkeypatch, tmp_path):
