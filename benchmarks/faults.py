@@ -41,11 +41,11 @@ def kill(role: str) -> int:
 
 
 async def healthy(client: httpx.AsyncClient, killed_pid: int, role: str) -> bool:
-    """/healthz answers 200, Serve reports the app running, and a new process plays `role`."""
+    """/readyz answers 200, Serve reports the app running, and a new process plays `role`."""
     from ray import serve
 
     try:
-        if (await client.get("/healthz", timeout=5)).status_code != 200:
+        if (await client.get("/readyz", timeout=5)).status_code != 200:
             return False
     except httpx.HTTPError:
         return False

@@ -116,7 +116,7 @@ def choose_local_auth(host: str) -> None:
 def start_local(
     args: dict, host: str, port: int, timeout_s: float = 600, replica_logs: bool = True
 ) -> str:
-    """Start Ray and the app in this process; return the base URL once /healthz says ok.
+    """Start Ray and the app in this process; return the base URL once /readyz says ready.
 
     A missing API key stops the start here (see `choose_local_auth`), not in a replica.
     """
@@ -140,7 +140,7 @@ def start_local(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/healthz", timeout=15).status_code == 200:
+            if httpx.get(f"{url}/readyz", timeout=15).status_code == 200:
                 return url
         except httpx.HTTPError:
             pass

@@ -196,6 +196,14 @@ class RecsplainIngress(OpenAiIngress):
         )
         self.readiness.start()
 
+    async def _get_model_id(self, model: str | None) -> str:
+        """Only the served model itself: recsplain serves no LoRA adapters, and Ray's
+        `base:adapter` routing would make a handle for any suffix and answer it with a 500."""
+        model_id = await super()._get_model_id(model)
+        if model_id not in self._model_cards:
+            raise ApiError(404, "model_not_found", f"model {model_id!r} is not served")
+        return model_id
+
     async def _warm_up(self) -> None:
         """Explain one item of the served catalog before this replica is ready (bounded by the
         request deadline); a failure only means the first request pays for it."""

@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 API_KEY_ENV = "RECSPLAIN_API_KEY"
 ADMIN_KEY_ENV = "RECSPLAIN_ADMIN_KEY"
 # Probes and scrapers must work without the token.
-OPEN_PATHS = ("/livez", "/readyz", "/healthz", "/metrics")
+# Probes answer status only; /healthz's details (build, CPU, engine settings, admission queue)
+# need the key, since the queue tells an attacker whether a flood is working.
+OPEN_PATHS = ("/livez", "/readyz", "/metrics")
 
 
 @dataclass

@@ -23,14 +23,14 @@ def test_livez_and_readyz_answer_without_the_key(service):
 
 
 def test_a_probe_flood_makes_no_rpc(service):
-    """200 concurrent /healthz: the checks counter moves only with the background refresh
+    """200 concurrent /readyz: the checks counter moves only with the background refresh
     (every api.health_refresh_s = 5 s), not once per probe as when each probe called the
     retriever and the LLM."""
 
     async def flood() -> tuple[list[httpx.Response], float]:
         async with httpx.AsyncClient(base_url=service, timeout=60) as anonymous:
             start = time.monotonic()
-            responses = await asyncio.gather(*(anonymous.get("/healthz") for _ in range(200)))
+            responses = await asyncio.gather(*(anonymous.get("/readyz") for _ in range(200)))
             return responses, time.monotonic() - start
 
     before = httpx.get(f"{service}/readyz", timeout=30).json()["checks"]

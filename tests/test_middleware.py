@@ -52,9 +52,13 @@ def make_app(key: str | None = KEY) -> FastAPI:
     async def echo(body: Body) -> dict:
         return {"user_id": body.user_id, "entries": len(body.history)}
 
+    @app.get("/readyz")
+    async def readyz() -> dict:
+        return {"status": "ok"}
+
     @app.get("/healthz")
     async def healthz() -> dict:
-        return {"status": "ok"}
+        return {"status": "ok", "details": "behind the key"}
 
     return app
 
@@ -171,7 +175,8 @@ def test_missing_and_wrong_tokens_are_401_but_probes_stay_open():
     assert anonymous.post("/echo", json={"user_id": "1"}).status_code == 401
     wrong = anonymous.post("/echo", json={"user_id": "1"}, headers={"Authorization": "Bearer x"})
     assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
-    assert anonymous.get("/healthz").status_code == 200
+    assert anonymous.get("/readyz").status_code == 200
+    assert anonymous.get("/healthz").status_code == 401  # the details need the key
 
 
 def test_check_bearer_reads_the_authorization_header_alone():

@@ -277,11 +277,15 @@ def test_the_model_is_reachable_through_the_openai_api(client):
         },
     ).json()
     assert chat["choices"][0]["message"]["content"]
-    unknown = client.post(
-        "/v1/chat/completions",
-        json={"model": "nope", "messages": [{"role": "user", "content": "hi"}]},
-    )
-    assert unknown.status_code == 404
+    # an unknown model, and the served one with an adapter suffix (no LoRA is served)
+    for model in ("nope", "recsplain-llm:anything"):
+        for route in ("/v1/chat/completions", "/v1/completions"):
+            body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+            if route == "/v1/completions":
+                body = {"model": model, "prompt": "hi"}
+            unknown = client.post(route, json=body)
+            assert unknown.status_code == 404, (model, route, unknown.text[:300])
+            assert model in error_of(unknown)["message"]
 
 
 @pytest.mark.parametrize(
@@ -342,7 +346,11 @@ def test_the_api_key_is_enforced_except_on_probes(service):
         )
         assert missing.status_code == wrong.status_code == 401
         assert error_of(missing)["code"] == "unauthorized"
-        assert anonymous.get("/healthz").status_code == 200
+        for probe in ("/livez", "/readyz"):
+            answer = anonymous.get(probe)
+            assert answer.status_code == 200
+            assert set(answer.json()) <= {"status", "reason", "checks", "checked_at"}, probe
+        assert anonymous.get("/healthz").status_code == 401  # build, CPU and queue: keyed
 
 
 def test_a_full_retriever_queue_answers_503_with_retry_after(service):
