@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -69,7 +70,9 @@ def served(users: list[str], language: str, port: int) -> dict:
 
     url = start_local(app_args(serve_config(CONFIG_FILE)), "127.0.0.1", port, replica_logs=False)
     try:
-        with httpx.Client(base_url=url, timeout=300) as client:
+        key = os.environ.get("RECSPLAIN_API_KEY")
+        auth = {"Authorization": f"Bearer {key}"} if key else {}
+        with httpx.Client(base_url=url, timeout=300, headers=auth) as client:
             cold = streamed(client, users[0], language)  # the first request once ready
             streamed(client, users[1], language)  # warm-up: not measured
             rows = [streamed(client, user, language) for user in users[2:]]

@@ -469,7 +469,8 @@ def test_a_rollout_under_load_fails_no_request(
                 "/v1/recommendations", json={"user_id": "15", "k": 2}, headers=AUTH
             ).json()
             assert answer["retriever"]["data_hash"] == target
-            assert client.get("/healthz").json()["retriever"]["data_hash"] == target
+            health = client.get("/healthz", headers=AUTH).json()
+            assert health["retriever"]["data_hash"] == target
 
             corrupt = tmp_path / "corrupt"
             shutil.copytree(target_path, corrupt, copy_function=shutil.copyfile)
