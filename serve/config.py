@@ -201,6 +201,12 @@ class ApiSettings(_Strict):
     health_timeout_s: float = Field(
         10.0, gt=0, description="how long one readiness check waits for the retriever and the LLM"
     )
+    openai_routes: bool = Field(
+        True, description="serve the model's OpenAI-compatible routes (same key as the API)"
+    )
+    openai_max_tokens: int = Field(
+        256, ge=1, description="output tokens one raw OpenAI request may ask for (unset: this)"
+    )
     retrieval_retries: int = Field(
         4, ge=0, description="retries of a retrieval whose Retriever replica died under it"
     )

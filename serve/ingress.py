@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 from ray.serve.llm.ingress import OpenAiIngress
+from ray.serve.llm.openai_api_models import ChatCompletionRequest, CompletionRequest
 from vllm.exceptions import VLLMClientError
 
 from retrieval.artifacts import ArtifactError, read_manifest
@@ -54,6 +55,7 @@ from serve.middleware import (
     admin_key_for,
     check_bearer,
 )
+from serve.openai_limits import limit_openai_request
 from serve.ray_private import OpenAIHTTPException
 from serve.resilience import call_with_retries
 from serve.retriever import RetrievalFailure, RetrievalRequest, RetrievalResult
@@ -195,6 +197,14 @@ class RecsplainIngress(OpenAiIngress):
             self._check_dependencies, api.health_refresh_s, api.health_timeout_s
         )
         self.readiness.start()
+
+    async def chat(self, body: ChatCompletionRequest, request: Request) -> Response:
+        limit_openai_request(body, self.settings.api)
+        return await super().chat(body, request)
+
+    async def completions(self, body: CompletionRequest, request: Request) -> Response:
+        limit_openai_request(body, self.settings.api)
+        return await super().completions(body, request)
 
     async def _get_model_id(self, model: str | None) -> str:
         """Only the served model itself: recsplain serves no LoRA adapters, and Ray's

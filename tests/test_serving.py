@@ -277,6 +277,13 @@ def test_the_model_is_reachable_through_the_openai_api(client):
         },
     ).json()
     assert chat["choices"][0]["message"]["content"]
+    # one prompt, one choice, bounded output (serve/openai_limits.py)
+    too_long = {"model": "recsplain-llm", "messages": [{"role": "user", "content": "hi"}]}
+    answer = client.post("/v1/chat/completions", json={**too_long, "max_tokens": 1500})
+    assert answer.status_code == 422 and "max_tokens" in error_of(answer)["message"]
+    eight = {"model": "recsplain-llm", "prompt": ["Hi"] * 8, "max_tokens": 4}
+    answer = client.post("/v1/completions", json=eight)
+    assert answer.status_code == 422 and "prompt" in error_of(answer)["message"]
     # an unknown model, and the served one with an adapter suffix (no LoRA is served)
     for model in ("nope", "recsplain-llm:anything"):
         for route in ("/v1/chat/completions", "/v1/completions"):
