@@ -201,6 +201,12 @@ class ApiSettings(_Strict):
     health_timeout_s: float = Field(
         10.0, gt=0, description="how long one readiness check waits for the retriever and the LLM"
     )
+    rate_limit_per_s: float = Field(
+        0.0,
+        ge=0,
+        description="requests per second per API key (per ingress replica), 429 past it; 0: off",
+    )
+    rate_limit_burst: int = Field(20, ge=1, description="requests a key may send at once")
     openai_routes: bool = Field(
         True, description="serve the model's OpenAI-compatible routes (same key as the API)"
     )

@@ -51,6 +51,7 @@ from serve.middleware import (
     EDGE,
     BearerToken,
     BodyLimit,
+    RateLimit,
     RequestMetrics,
     admin_key_for,
     check_bearer,
@@ -70,6 +71,7 @@ app = FastAPI(
 )
 install_error_handlers(app)
 app.add_middleware(BodyLimit)
+app.add_middleware(RateLimit)  # inside the token check: only real keys get a bucket
 app.add_middleware(BearerToken)
 app.add_middleware(RequestMetrics)
 
@@ -168,7 +170,8 @@ class RecsplainIngress(OpenAiIngress):
         self.llm = llm_deployments[self.model_id]
         self.retriever = retriever
         api = self.settings.api
-        EDGE.configure(api.auth, api.max_body_bytes)  # before any RPC: no key fails fast
+        # before any RPC: no key fails fast
+        EDGE.configure(api.auth, api.max_body_bytes, api.rate_limit_per_s, api.rate_limit_burst)
         self.admin_key = admin_key_for(EDGE.api_key)
         explain = self.settings.explain
         self.llm_info = await self.llm.engine_info.remote()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -18,9 +21,9 @@ log = logging.getLogger(__name__)
 
 API_KEY_ENV = "RECSPLAIN_API_KEY"
 ADMIN_KEY_ENV = "RECSPLAIN_ADMIN_KEY"
-# Probes and scrapers must work without the token.
-# Probes answer status only; /healthz's details (build, CPU, engine settings, admission queue)
-# need the key, since the queue tells an attacker whether a flood is working.
+# Probes and scrapers work without the token. Probes answer status only; /healthz's details
+# (build, CPU, engine settings, admission queue) need the key, since the queue tells an attacker
+# whether a flood is working.
 OPEN_PATHS = ("/livez", "/readyz", "/metrics")
 
 
@@ -36,11 +39,20 @@ class EdgeSettings:
     api_key: str | None = None
     open_api: bool = False
     max_body_bytes: int = 1 << 20
+    rate_per_s: float = 0.0  # requests per second per key; 0: no limit
+    burst: int = 20
 
-    def configure(self, auth: Literal["bearer", "none"], max_body_bytes: int) -> None:
+    def configure(
+        self,
+        auth: Literal["bearer", "none"],
+        max_body_bytes: int,
+        rate_per_s: float = 0.0,
+        burst: int = 20,
+    ) -> None:
         self.api_key = api_key_for(auth)
         self.open_api = auth == "none"
         self.max_body_bytes = max_body_bytes
+        self.rate_per_s, self.burst = rate_per_s, burst
 
 
 EDGE = EdgeSettings()
@@ -180,6 +192,51 @@ class BearerToken:
                 [(b"www-authenticate", b"Bearer")],
             )
         await self.app(scope, receive, send)
+
+
+class RateLimit:
+    """A token bucket per caller: `rate_per_s` requests a second on average, `burst` at once;
+    past it, 429 with Retry-After. The caller is the bearer token (hashed), or the client's
+    address on an open API. Buckets live in each ingress replica, so the limit a client meets is
+    per replica (replicas x rate in all). Probes and scrapers are not counted."""
+
+    MAX_CALLERS = 10_000  # the least recently seen caller's bucket goes first
+
+    def __init__(self, app, edge: EdgeSettings = EDGE, clock=time.monotonic):
+        self.app, self.edge, self.clock = app, edge, clock
+        self.buckets: OrderedDict[bytes, tuple[float, float]] = OrderedDict()
+
+    async def __call__(self, scope, receive, send):
+        rate = self.edge.rate_per_s
+        if scope["type"] != "http" or rate <= 0 or scope.get("path", "") in OPEN_PATHS:
+            return await self.app(scope, receive, send)
+        caller = self._caller(scope)
+        now, burst = self.clock(), float(self.edge.burst)
+        tokens, seen = self.buckets.pop(caller, (burst, now))
+        tokens = min(burst, tokens + (now - seen) * rate)
+        if tokens < 1:
+            self.buckets[caller] = (tokens, now)
+            wait_s = max(1, math.ceil((1 - tokens) / rate))
+            return await send_error(
+                send,
+                429,
+                "rate_limited",
+                f"over {rate:g} requests/s (burst {self.edge.burst}) for this key; "
+                f"retry in {wait_s} s",
+                [(b"retry-after", str(wait_s).encode())],
+            )
+        self.buckets[caller] = (tokens - 1, now)
+        while len(self.buckets) > self.MAX_CALLERS:
+            self.buckets.popitem(last=False)
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _caller(scope) -> bytes:
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"authorization":
+                return hashlib.sha256(value).digest()
+        host = (scope.get("client") or ("unknown", 0))[0]
+        return b"addr:" + str(host).encode()
 
 
 class RequestMetrics:

@@ -24,6 +24,7 @@ from serve.middleware import (
     BearerToken,
     BodyLimit,
     EdgeSettings,
+    RateLimit,
     admin_key_for,
     api_key_for,
     check_bearer,
@@ -41,11 +42,13 @@ class Body(BaseModel):
     history: list[HistoryEntry] = []
 
 
-def make_app(key: str | None = KEY) -> FastAPI:
+def make_app(key: str | None = KEY, rate_per_s: float = 0.0, clock=None) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     edge = EdgeSettings(api_key=key, open_api=key is None, max_body_bytes=LIMIT)
+    edge.rate_per_s, edge.burst = rate_per_s, 3
     app.add_middleware(BodyLimit, edge=edge)
+    app.add_middleware(RateLimit, edge=edge, **({"clock": clock} if clock else {}))
     app.add_middleware(BearerToken, edge=edge)
 
     @app.post("/echo")
@@ -533,3 +536,24 @@ def test_the_admin_key_may_not_be_the_api_key(monkeypatch):
     assert admin_key_for(None) == KEY  # an open API (make serve) with an admin key
     monkeypatch.delenv("RECSPLAIN_ADMIN_KEY")
     assert admin_key_for(KEY) is None  # no admin key: the admin API is off
+
+
+def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_do_not():
+    now = [100.0]
+    app = make_app(rate_per_s=0.5, clock=lambda: now[0])
+    mine = TestClient(app, headers={"Authorization": f"Bearer {KEY}"})
+    answers = [mine.post("/echo", json={"user_id": "1"}).status_code for _ in range(5)]
+    assert answers == [200, 200, 200, 429, 429]  # a burst of 3
+    limited = mine.post("/echo", json={"user_id": "1"})
+    assert limited.headers["retry-after"] == "2" and error_of(limited)["code"] == "rate_limited"
+    assert mine.get("/readyz").status_code == 200  # probes are never limited
+    wrong = TestClient(app, headers={"Authorization": "Bearer wrong"})
+    assert wrong.post("/echo", json={"user_id": "1"}).status_code == 401  # no bucket, no 429
+    now[0] += 2.0  # one token back at 0.5/s
+    assert mine.post("/echo", json={"user_id": "1"}).status_code == 200
+    assert mine.post("/echo", json={"user_id": "1"}).status_code == 429
+
+
+def test_no_rate_means_no_limit():
+    mine = TestClient(make_app(), headers={"Authorization": f"Bearer {KEY}"})
+    assert {mine.post("/echo", json={"user_id": "1"}).status_code for _ in range(30)} == {200}
