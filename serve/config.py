@@ -233,6 +233,11 @@ class RolloutSettings(_Strict):
     timeout_s: float = Field(
         300.0, gt=0, description="how long POST /admin/rollout waits for every replica"
     )
+    artifacts_root: Path | None = Field(
+        None,
+        description="POST /admin/rollout takes only builds under this folder (symlinks resolved "
+        "first); default: the folder that holds the configured artifacts",
+    )
     state_file: Path | None = Field(
         None,
         description="where the registry keeps the serving build across its restarts; default: "
@@ -273,6 +278,11 @@ class RecsplainSettings(BaseSettings):
 
     def artifacts_path(self) -> Path:
         return self.resolve(self.artifacts)
+
+    def rollout_root(self) -> Path:
+        """The folder roll-outs may take builds from, resolved."""
+        root = self.rollout.artifacts_root
+        return (self.resolve(root) if root else self.artifacts_path().parent).resolve()
 
     @model_validator(mode="after")
     def _ingress_outlives_its_requests(self) -> RecsplainSettings:

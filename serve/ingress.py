@@ -427,7 +427,11 @@ class RecsplainIngress(OpenAiIngress):
             body = RolloutRequest.model_validate_json(await request.body())
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
-        path = self.settings.resolve(Path(body.artifacts))
+        root = self.settings.rollout_root()
+        path = self.settings.resolve(Path(body.artifacts)).resolve()
+        if path == root or not path.is_relative_to(root) or not path.is_dir():
+            # One answer whether the path exists or not: no probing of the filesystem.
+            raise ApiError(422, "invalid_artifacts", f"artifacts: not a build folder under {root}")
         try:
             manifest = await asyncio.to_thread(read_manifest, path)
         except ArtifactError as exc:

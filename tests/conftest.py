@@ -127,7 +127,7 @@ def warm_cache(tmp_path_factory, injected_artifacts):
 
 
 @pytest.fixture(scope="session")
-def service(injected_artifacts, warm_cache):
+def service(tmp_path_factory, injected_artifacts, warm_cache):
     """The real app: Ray Serve, the vLLM engine on SmolLM2 (eager), FAISS; once per session.
 
     The retriever gets a tiny queue so the overload test can fill it; an API key is set; the
@@ -143,6 +143,8 @@ def service(injected_artifacts, warm_cache):
     args = app_args(serve_config(CONFIG_FILE))
     args["artifacts"] = str(injected_artifacts)
     args["explain"]["cache_file"] = str(warm_cache)
+    # Builds and roll-out targets all lie under pytest's temporary folder.
+    args.setdefault("rollout", {})["artifacts_root"] = str(tmp_path_factory.getbasetemp())
     retriever = args["deployments"]["retriever"]
     retriever.update(max_ongoing_requests=1, max_queued_requests=2)
     retriever["autoscaling_config"].update(min_replicas=1, max_replicas=1)

@@ -480,6 +480,15 @@ def test_a_rollout_under_load_fails_no_request(
             assert refused.status_code == 422
             assert refused.json()["error"]["code"] == "invalid_artifacts"
             assert "index.faiss" in refused.json()["error"]["message"]
+            # Outside the artifacts root, existing or not (or through a link): one answer.
+            link = tmp_path / "link-to-etc"
+            link.symlink_to("/etc")
+            answers = {
+                client.post("/admin/rollout", json={"artifacts": path}, headers=ADMIN).text
+                for path in ("/etc", "/no/such/dir", str(link), str(tmp_path / "missing"), "..")
+            }
+            [answer] = answers
+            assert '"invalid_artifacts"' in answer and "not a build folder under" in answer
             after = client.get("/admin/rollout", headers=ADMIN).json()
             assert after["current"] == rolled["current"] and after["converged"]
         finally:  # the tests that follow expect the service's own build
