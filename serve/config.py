@@ -207,6 +207,9 @@ class ApiSettings(_Strict):
         description="requests per second per API key (per ingress replica), 429 past it; 0: off",
     )
     rate_limit_burst: int = Field(20, ge=1, description="requests a key may send at once")
+    body_timeout_s: float = Field(
+        10.0, gt=0, description="408 when a request body stalls this long between two pieces"
+    )
     openai_routes: bool = Field(
         True, description="serve the model's OpenAI-compatible routes (same key as the API)"
     )

@@ -53,7 +53,6 @@ from serve.middleware import (
     BodyLimit,
     RateLimit,
     RequestMetrics,
-    admin_key_for,
     check_bearer,
 )
 from serve.openai_limits import limit_openai_request
@@ -171,8 +170,14 @@ class RecsplainIngress(OpenAiIngress):
         self.retriever = retriever
         api = self.settings.api
         # before any RPC: no key fails fast
-        EDGE.configure(api.auth, api.max_body_bytes, api.rate_limit_per_s, api.rate_limit_burst)
-        self.admin_key = admin_key_for(EDGE.api_key)
+        EDGE.configure(
+            api.auth,
+            api.max_body_bytes,
+            api.rate_limit_per_s,
+            api.rate_limit_burst,
+            api.body_timeout_s,
+        )
+        self.admin_key = EDGE.admin_key
         explain = self.settings.explain
         self.llm_info = await self.llm.engine_info.remote()
         self.admission = Admission(

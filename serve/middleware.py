@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -41,6 +42,8 @@ class EdgeSettings:
     max_body_bytes: int = 1 << 20
     rate_per_s: float = 0.0  # requests per second per key; 0: no limit
     burst: int = 20
+    admin_key: str | None = None  # None: the admin routes answer 403
+    body_timeout_s: float = 10.0  # the longest wait for the next piece of a request body
 
     def configure(
         self,
@@ -48,11 +51,14 @@ class EdgeSettings:
         max_body_bytes: int,
         rate_per_s: float = 0.0,
         burst: int = 20,
+        body_timeout_s: float = 10.0,
     ) -> None:
         self.api_key = api_key_for(auth)
+        self.admin_key = admin_key_for(self.api_key)
         self.open_api = auth == "none"
         self.max_body_bytes = max_body_bytes
         self.rate_per_s, self.burst = rate_per_s, burst
+        self.body_timeout_s = body_timeout_s
 
 
 EDGE = EdgeSettings()
@@ -97,7 +103,16 @@ class BodyLimit:
             return await send_error(send, 413, "body_too_large", too_large)
         buffered, received = [], 0
         while True:
-            message = await receive()
+            try:  # a client trickling its body would hold a slot for as long as it likes
+                message = await asyncio.wait_for(receive(), self.edge.body_timeout_s)
+            except TimeoutError:
+                return await send_error(
+                    send,
+                    408,
+                    "body_timeout",
+                    f"body: nothing received for {self.edge.body_timeout_s:g} s",
+                    [(b"connection", b"close")],
+                )
             buffered.append(message)
             if message["type"] != "http.request":
                 break  # a disconnect: the app sees it and stops
@@ -172,16 +187,29 @@ def check_bearer(headers: Iterable[tuple[bytes, bytes]], key: str | None) -> boo
 
 
 class BearerToken:
-    """Every path but the probes (and the admin routes, which check the admin key) needs
-    `Authorization: Bearer <key>`, unless auth is "none"."""
+    """Every path but the probes needs `Authorization: Bearer <key>`: the admin key on the admin
+    routes (403 while there is none), else the API key unless auth is "none". Checked before the
+    body is read, so an unauthenticated client cannot hold a slot by trickling one."""
 
     def __init__(self, app, edge: EdgeSettings = EDGE):
         self.app, self.edge = app, edge
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        is_open = path in OPEN_PATHS or path.startswith(ADMIN_PREFIX)
-        if scope["type"] != "http" or self.edge.open_api or is_open:
+        if scope["type"] == "http" and path.startswith(ADMIN_PREFIX):
+            if self.edge.admin_key is None:
+                message = f"admin API disabled: set {ADMIN_KEY_ENV}"
+                return await send_error(send, 403, "forbidden", message)
+            if not check_bearer(scope.get("headers", []), self.edge.admin_key):
+                return await send_error(
+                    send,
+                    401,
+                    "unauthorized",
+                    f"Authorization: missing or wrong bearer token (Bearer <{ADMIN_KEY_ENV}>)",
+                    [(b"www-authenticate", b"Bearer")],
+                )
+            return await self.app(scope, receive, send)
+        if scope["type"] != "http" or self.edge.open_api or path in OPEN_PATHS:
             return await self.app(scope, receive, send)
         if not check_bearer(scope.get("headers", []), self.edge.api_key):
             return await send_error(

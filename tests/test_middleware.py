@@ -557,3 +557,47 @@ def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_do_not():
 def test_no_rate_means_no_limit():
     mine = TestClient(make_app(), headers={"Authorization": f"Bearer {KEY}"})
     assert {mine.post("/echo", json={"user_id": "1"}).status_code for _ in range(30)} == {200}
+
+
+async def call_asgi(app, path: str, headers: list, pieces: list[bytes]) -> tuple[int, dict]:
+    """One POST whose body arrives as `pieces`, then never finishes; the status and headers."""
+    queue = [{"type": "http.request", "body": piece, "more_body": True} for piece in pieces]
+
+    async def receive():
+        if queue:
+            return queue.pop(0)
+        await asyncio.sleep(3600)  # a client that stopped sending
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
+    await asyncio.wait_for(app(scope, receive, send), 5)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], dict(start["headers"])
+
+
+def trickle_app(admin_key: str | None = "admin-secret"):
+    edge = EdgeSettings(api_key=KEY, max_body_bytes=LIMIT, body_timeout_s=0.2)
+    edge.admin_key = admin_key
+
+    async def never(scope, receive, send):
+        raise AssertionError("the app must not be reached")
+
+    return BearerToken(BodyLimit(never, edge=edge), edge=edge)
+
+
+def test_a_trickled_body_gets_408_instead_of_holding_the_slot():
+    auth = [(b"authorization", f"Bearer {KEY}".encode())]
+    status, headers = asyncio.run(call_asgi(trickle_app(), "/echo", auth, [b'{"user']))
+    assert status == 408 and headers[b"connection"] == b"close"
+
+
+def test_the_admin_key_is_checked_before_the_body_is_read():
+    wrong = [(b"authorization", f"Bearer {KEY}".encode())]  # the API key is no admin key
+    status, _ = asyncio.run(call_asgi(trickle_app(), "/admin/rollout", wrong, [b"{"]))
+    assert status == 401
+    status, _ = asyncio.run(call_asgi(trickle_app(None), "/admin/rollout", wrong, [b"{"]))
+    assert status == 403
