@@ -55,7 +55,7 @@ from serve.middleware import (
     RequestMetrics,
     check_bearer,
 )
-from serve.openai_limits import limit_openai_request
+from serve.openai_limits import limit_openai_request, unreadable_as_400
 from serve.ray_private import OpenAIHTTPException
 from serve.resilience import call_with_retries
 from serve.retriever import RetrievalFailure, RetrievalRequest, RetrievalResult
@@ -208,11 +208,11 @@ class RecsplainIngress(OpenAiIngress):
 
     async def chat(self, body: ChatCompletionRequest, request: Request) -> Response:
         limit_openai_request(body, self.settings.api)
-        return await super().chat(body, request)
+        return await unreadable_as_400(super().chat(body, request))
 
     async def completions(self, body: CompletionRequest, request: Request) -> Response:
         limit_openai_request(body, self.settings.api)
-        return await super().completions(body, request)
+        return await unreadable_as_400(super().completions(body, request))
 
     async def _get_model_id(self, model: str | None) -> str:
         """Only the served model itself: recsplain serves no LoRA adapters, and Ray's

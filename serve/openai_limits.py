@@ -5,10 +5,17 @@ Those routes reach the same engine as the explanations, and their text never pas
 verifier. Without limits one API key holder could fill the engine (eight prompts in one request,
 1500 output tokens each) and turn every explanation into an `overloaded` template. So: one
 prompt and one choice per request, output tokens capped (an unset cap becomes the limit), and
-`api.openai_routes: false` turns the routes off.
+`api.openai_routes: false` turns the routes off. A request that the request models accept but
+vLLM cannot render (schema fuzzing found chat messages that end in a KeyError inside vLLM) is a
+400, not a 500.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from fastapi.responses import Response
+from ray.exceptions import RayTaskError
 
 from serve.api import ApiError
 from serve.config import ApiSettings
@@ -34,3 +41,16 @@ def limit_openai_request(body, api: ApiSettings) -> None:
     prompt = getattr(body, "prompt", None)
     if isinstance(prompt, list) and prompt and not isinstance(prompt[0], int) and len(prompt) > 1:
         raise ApiError(422, "invalid_request", "prompt: one prompt per request")
+
+
+async def unreadable_as_400(response: Awaitable[Response]) -> Response:
+    """The engine's answer; a request it failed to read (a KeyError, TypeError or ValueError
+    raised while rendering it in the LLM replica) becomes a 400 naming the error."""
+    try:
+        return await response
+    except RayTaskError as exc:
+        cause = exc.cause
+        if not isinstance(cause, KeyError | TypeError | ValueError):
+            raise
+        message = f"the model could not read this request ({type(cause).__name__}: {cause})"
+        raise ApiError(400, "invalid_request", message[:500]) from None

@@ -3,12 +3,15 @@ routes are checked in test_serving)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from ray.exceptions import RayTaskError
 from ray.serve.llm.openai_api_models import ChatCompletionRequest, CompletionRequest
 
 from serve.api import ApiError
 from serve.config import ApiSettings
-from serve.openai_limits import limit_openai_request
+from serve.openai_limits import limit_openai_request, unreadable_as_400
 
 API = ApiSettings(openai_max_tokens=64)
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -47,3 +50,19 @@ def test_one_prompt_and_one_choice_per_request():
 def test_the_routes_can_be_turned_off():
     error = refused(chat(max_tokens=1), ApiSettings(openai_routes=False))
     assert error.status == 404 and "api.openai_routes" in error.message
+
+
+def test_a_request_the_engine_cannot_read_is_a_400_and_other_failures_stay_errors():
+    async def failing(cause: Exception):
+        raise RayTaskError("chat", "traceback", cause)
+
+    error = refused_async(failing(KeyError("role")))
+    assert error.status == 400 and "KeyError: 'role'" in error.message
+    with pytest.raises(RayTaskError):
+        asyncio.run(unreadable_as_400(failing(RuntimeError("engine died"))))
+
+
+def refused_async(response) -> ApiError:
+    with pytest.raises(ApiError) as error:
+        asyncio.run(unreadable_as_400(response))
+    return error.value
