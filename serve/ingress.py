@@ -47,13 +47,11 @@ from serve.explain.policy import ExplanationPolicy, build_policy
 from serve.health import ReadinessMonitor
 from serve.llm_client import LLMClient
 from serve.middleware import (
-    ADMIN_KEY_ENV,
     EDGE,
     BearerToken,
     BodyLimit,
     RateLimit,
     RequestMetrics,
-    check_bearer,
 )
 from serve.openai_limits import limit_openai_request, unreadable_as_400
 from serve.ray_private import OpenAIHTTPException
@@ -177,7 +175,6 @@ class RecsplainIngress(OpenAiIngress):
             api.rate_limit_burst,
             api.body_timeout_s,
         )
-        self.admin_key = EDGE.admin_key
         explain = self.settings.explain
         self.llm_info = await self.llm.engine_info.remote()
         self.admission = Admission(
@@ -414,20 +411,9 @@ class RecsplainIngress(OpenAiIngress):
             status_code=200 if readiness.ready else 503,
         )
 
-    def _check_admin(self, request: Request) -> None:
-        if self.admin_key is None:
-            raise ApiError(403, "forbidden", f"admin API disabled: set {ADMIN_KEY_ENV}")
-        if not check_bearer(request.scope.get("headers", []), self.admin_key):
-            raise ApiError(
-                401,
-                "unauthorized",
-                f"Authorization: missing or wrong bearer token (Bearer <{ADMIN_KEY_ENV}>)",
-                {"WWW-Authenticate": "Bearer"},
-            )
-
     async def rollout(self, request: Request) -> Response:
-        """Validate a build, move every replica to it, wait until they all serve it."""
-        self._check_admin(request)
+        """Validate a build, move every replica to it, wait until they all serve it (the admin
+        key was checked at the edge, `middleware.BearerToken`)."""
         try:
             body = RolloutRequest.model_validate_json(await request.body())
         except ValidationError as exc:
@@ -453,7 +439,6 @@ class RecsplainIngress(OpenAiIngress):
         )
 
     async def rollout_state(self, request: Request) -> Response:
-        self._check_admin(request)
         return JSONResponse(await self.registry.status.remote())
 
     async def prometheus(self) -> Response:

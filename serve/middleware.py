@@ -62,7 +62,7 @@ class EdgeSettings:
 
 
 EDGE = EdgeSettings()
-# Admin routes check the admin key themselves (serve/ingress.py `_check_admin`), not the API key.
+# Admin routes need the admin key, not the API key (`BearerToken`).
 ADMIN_PREFIX = "/admin/"
 
 
@@ -196,27 +196,20 @@ class BearerToken:
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith(ADMIN_PREFIX):
-            if self.edge.admin_key is None:
-                message = f"admin API disabled: set {ADMIN_KEY_ENV}"
-                return await send_error(send, 403, "forbidden", message)
-            if not check_bearer(scope.get("headers", []), self.edge.admin_key):
-                return await send_error(
-                    send,
-                    401,
-                    "unauthorized",
-                    f"Authorization: missing or wrong bearer token (Bearer <{ADMIN_KEY_ENV}>)",
-                    [(b"www-authenticate", b"Bearer")],
-                )
+        admin = path.startswith(ADMIN_PREFIX)
+        if scope["type"] != "http" or (not admin and (self.edge.open_api or path in OPEN_PATHS)):
             return await self.app(scope, receive, send)
-        if scope["type"] != "http" or self.edge.open_api or path in OPEN_PATHS:
-            return await self.app(scope, receive, send)
-        if not check_bearer(scope.get("headers", []), self.edge.api_key):
+        key, key_env = (
+            (self.edge.admin_key, ADMIN_KEY_ENV) if admin else (self.edge.api_key, API_KEY_ENV)
+        )
+        if admin and key is None:
+            return await send_error(send, 403, "forbidden", f"admin API disabled: set {key_env}")
+        if not check_bearer(scope.get("headers", []), key):
             return await send_error(
                 send,
                 401,
                 "unauthorized",
-                "Authorization: missing or wrong bearer token (Bearer <RECSPLAIN_API_KEY>)",
+                f"Authorization: missing or wrong bearer token (Bearer <{key_env}>)",
                 [(b"www-authenticate", b"Bearer")],
             )
         await self.app(scope, receive, send)

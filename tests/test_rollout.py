@@ -18,7 +18,6 @@ from types import SimpleNamespace
 import httpx
 import polars as pl
 import pytest
-from starlette.requests import Request
 
 from retrieval import artifacts
 from retrieval.artifacts import (
@@ -30,7 +29,6 @@ from retrieval.artifacts import (
     write_version,
 )
 from retrieval.config import RetrievalConfig
-from serve.api import ApiError
 from serve.config import RolloutSettings
 from serve.explain.catalog import Catalog
 from serve.rollout import (
@@ -322,29 +320,36 @@ def test_the_ingress_catalog_comes_from_the_build_itself(builds):
         Catalog.load(builds["a"], "hash-b")
 
 
-def admin_request(token: str | None, *extra: tuple[bytes, bytes]) -> Request:
+def admin_answer(admin_key: str | None, token: str | None, *extra: tuple[bytes, bytes]):
+    """The edge's (`BearerToken`) answer to GET /admin/rollout: (status, body)."""
+    from serve.middleware import BearerToken, EdgeSettings
+
+    edge = EdgeSettings(api_key=API_KEY, admin_key=admin_key)
     headers = [*extra, *([(b"authorization", f"Bearer {token}".encode())] if token else [])]
-    return Request({"type": "http", "method": "GET", "path": "/admin/rollout", "headers": headers})
+    scope = {"type": "http", "method": "GET", "path": "/admin/rollout", "headers": headers}
+    sent = []
+
+    async def reached(scope, receive, send):
+        sent.append({"type": "http.response.start", "status": 200})
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(BearerToken(reached, edge=edge)(scope, None, send))
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], body.decode()
 
 
 def test_admin_routes_need_the_admin_key_and_are_off_without_one():
-    from serve.ingress import RecsplainIngress
-
-    check = RecsplainIngress._check_admin
-    with pytest.raises(ApiError) as disabled:
-        check(SimpleNamespace(admin_key=None), admin_request(ADMIN_KEY))
-    assert disabled.value.status == 403 and "admin API disabled" in disabled.value.message
+    status, body = admin_answer(None, ADMIN_KEY)
+    assert status == 403 and "admin API disabled" in body
     for token in (None, API_KEY, "wrong"):
-        with pytest.raises(ApiError) as refused:
-            check(SimpleNamespace(admin_key=ADMIN_KEY), admin_request(token))
-        assert refused.value.status == 401
-    check(SimpleNamespace(admin_key=ADMIN_KEY), admin_request(ADMIN_KEY))
+        assert admin_answer(ADMIN_KEY, token)[0] == 401
+    assert admin_answer(ADMIN_KEY, ADMIN_KEY)[0] == 200
     # Only the Authorization header counts: headers named like ASGI scope keys change nothing.
     odd = [(b"type", b"http"), (b"headers", b"x"), (b"x-odd", "é".encode())]
-    check(SimpleNamespace(admin_key=ADMIN_KEY), admin_request(ADMIN_KEY, *odd))
-    with pytest.raises(ApiError) as odd_refused:
-        check(SimpleNamespace(admin_key=ADMIN_KEY), admin_request("wrong", *odd))
-    assert odd_refused.value.status == 401
+    assert admin_answer(ADMIN_KEY, ADMIN_KEY, *odd)[0] == 200
+    assert admin_answer(ADMIN_KEY, "wrong", *odd)[0] == 401
 
 
 def test_the_cli_refuses_ambiguous_targets_and_a_missing_admin_key(monkeypatch, tmp_path):
