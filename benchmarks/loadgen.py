@@ -124,19 +124,24 @@ def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
         yield event, "\n".join(data)
 
 
+def path_of(body: dict) -> str:
+    """A body that names its items (`item_ids`) asks for their explanations."""
+    return "/v1/explanations" if "item_ids" in body else "/v1/recommendations"
+
+
 async def send(client: httpx.AsyncClient, body: dict, count_tokens: CountTokens | None) -> Sample:
     """One request; streamed bodies are read event by event to time the first explanation."""
     start = time.perf_counter()
     try:
         if not body.get("stream"):
-            response = await client.post("/v1/recommendations", json=body)
+            response = await client.post(path_of(body), json=body)
             sample = Sample(response.status_code, time.perf_counter() - start, sent_at=start)
             if response.status_code == 200:
                 for item in response.json().get("items", []):
                     count_explanation(sample, item.get("explanation"), count_tokens)
             return sample
         sample = Sample(0, 0.0, sent_at=start)
-        async with client.stream("POST", "/v1/recommendations", json=body) as response:
+        async with client.stream("POST", path_of(body), json=body) as response:
             sample.status = response.status_code
             lines: list[str] = []
             async for line in response.aiter_lines():

@@ -31,7 +31,7 @@ from typing import Annotated
 
 import typer
 
-from benchmarks import llm_stage, loadgen, storm
+from benchmarks import llm_stage, loadgen, own_list, storm
 from benchmarks import retrieval as retrieval_bench
 
 app = typer.Typer(add_completion=False)
@@ -62,6 +62,8 @@ class Plan:
     storm_requests: int = 4
     storm_idle_probes: int = 3
     storm_max_wait_s: float = 120
+    own_list_levels: tuple[int, ...] = (1, 4, 16)  # POST /v1/explanations, a caller's lists
+    own_list_per_client: int = 2
 
     @property
     def recommend_levels(self) -> tuple[int, ...]:
@@ -89,6 +91,8 @@ SMOKE = Plan(
     storm_requests=2,
     storm_idle_probes=1,
     storm_max_wait_s=20,
+    own_list_levels=(1,),
+    own_list_per_client=1,
 )
 BARE_GOAL = 0.9  # recommend-only req/s against the bare app, at every measured concurrency
 
@@ -218,6 +222,7 @@ def explained_section(k: int, levels: dict[int, dict]) -> dict:
 
 def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
     from benchmarks import bare_app
+    from retrieval.artifacts import load_recommender
     from serve.app import start_local, stop_local
     from serve.config import CONFIG_FILE, app_args, load_settings, serve_config
 
@@ -291,6 +296,14 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
                     count_tokens=count,
                 )
             ).summary()
+        own = own_list.measure(
+            url,
+            load_recommender(settings.artifacts_path())[0],
+            plan.own_list_levels,
+            plan.explained_k,
+            plan.explained_seconds,
+            plan.own_list_per_client,
+        )
         arrivals = asyncio.run(
             loadgen.run_rate(
                 url, recommend, plan.rate, 1.0, plan.sweep_seconds, plan.sweep_requests
@@ -323,6 +336,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
         explained=explained,
         arrivals=arrivals,
         cancel_storm=cancel_storm,
+        own_list=own,
     )
     results = assemble(results, plan, settings.llm.model_source, measured)
     write_outputs(results, sweep, streamed, out, bare_sweep)
@@ -344,6 +358,7 @@ class Measured:
     explained: dict[int, dict]
     arrivals: dict
     cancel_storm: dict
+    own_list: dict  # POST /v1/explanations by concurrency (benchmarks.own_list)
 
 
 def assemble(results: dict, plan: Plan, model: str, m: Measured) -> dict:
@@ -396,6 +411,7 @@ def assemble(results: dict, plan: Plan, model: str, m: Measured) -> dict:
     }
     results["explained"] = explained_section(plan.explained_k, m.explained)
     results["cancel_storm"] = m.cancel_storm
+    results["own_list"] = m.own_list
     results["prefix_caching"] = {
         "on_tokens_per_s": round(tps["offline"], 2),
         "off_tokens_per_s": round(tps["no_prefix"], 2),
@@ -523,6 +539,14 @@ def report(results: dict) -> str:
             f"cancel storm ({cancel['requests']} x k={cancel['k']}, deadline "
             f"{cancel['deadline_ms']} ms): seconds to recovery",
             _recovery(cancel),
+        ),
+        *(
+            (
+                f"POST /v1/explanations, k={results['own_list']['k']}, concurrency {level}: "
+                "explanations/s; LLM share",
+                f"{row['explanations_per_s']}; {row['llm_share']}",
+            )
+            for level, row in results.get("own_list", {}).get("levels", {}).items()
         ),
         (
             "cancel storm: storm responses p50 / max ms; their template reasons",

@@ -67,9 +67,18 @@ def evidence_positions(
         if drivers is not None
         else np.zeros_like(similarity)
     )
+    # An item the history already holds (a caller's own list may name one) is never its own
+    # evidence: "because you liked X" says nothing of X.
+    itself = history.items[candidates][None, :] == np.asarray(recommended)[:, None]
+    similarity[itself] = -np.inf
+    weight[itself] = 0
     result = []
-    for row, pull in zip(similarity, weight, strict=True):
+    for row, pull, own in zip(similarity, weight, itself, strict=True):
         order = np.argsort(-row, kind="stable")[: config.max_items]
+        order = order[~own[order]]
+        if len(order) == 0:  # the history is that item alone
+            result.append([])
+            continue
         chosen = [j for j in order if row[j] >= config.min_similarity] or [order[0]]
         if (pull > 0).any():
             by_pull = np.lexsort((-row, -pull))[: config.max_items]

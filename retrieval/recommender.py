@@ -56,6 +56,8 @@ class Recommendation:
     score: float
     evidence: list[EvidenceItem] = field(default_factory=list)
     shared_tags: list[str] = field(default_factory=list)
+    # Only items chosen elsewhere (`describe`) can be: an explanation must not call it new.
+    in_history: bool = False
 
 
 @dataclass
@@ -196,7 +198,8 @@ class Recommender:
         ]
 
     def describe(self, query: Query, item_ids: list[str]) -> list[Recommendation]:
-        """Score and evidence for items chosen elsewhere (e.g. a table of pairs to explain)."""
+        """Score and evidence for items chosen elsewhere (a caller's own list, a table of pairs),
+        in the caller's order; an item the history holds is marked, and is not its own evidence."""
         unknown = [item_id for item_id in item_ids if item_id not in self.positions]
         if unknown:
             raise UnknownItemsError(unknown)
@@ -206,7 +209,11 @@ class Recommender:
         else:
             vector = user_vectors(self.space, [query.history], self.config)[0]
             scores = self.item_vectors[positions] @ vector
-        return self._ranked(query, positions, scores, True)
+        described = self._ranked(query, positions, scores, True)
+        seen = set(query.history.items.tolist())
+        for recommendation, position in zip(described, positions, strict=True):
+            recommendation.in_history = position in seen
+        return described
 
     def _liked_rows(self, queries: list[Query]) -> sp.csr_matrix:
         """Each query's liked items as a catalog-wide row: 1s, or feedback weights."""

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serve.explain.explanation import TemplateReason
@@ -46,25 +46,44 @@ class HistoryEntry(BaseModel):
     )
 
 
-class RecommendationRequest(BaseModel):
+class _UserRequest(BaseModel):
+    """Who is asked for (a stored user, or a history sent along) and how to explain."""
+
     model_config = ConfigDict(extra="forbid")
 
     user_id: str | None = Field(None, min_length=1, max_length=200)
     history: list[HistoryEntry] | None = Field(None, min_length=1, max_length=1000)
-    k: int = Field(10, ge=1, le=100)
-    explain: bool = True
     language: Language = "en"
-    exclude_item_ids: list[ItemId] = Field(default_factory=list, max_length=1000)
     stream: bool = False
     deadline_ms: int | None = Field(
         None, ge=1, le=600_000, description="explanation budget; late items get templates"
     )
 
     @model_validator(mode="after")
-    def _one_identity(self) -> RecommendationRequest:
+    def _one_identity(self):
         if (self.user_id is None) == (self.history is None):
             raise ValueError("give exactly one of user_id and history")
         return self
+
+
+class RecommendationRequest(_UserRequest):
+    k: int = Field(10, ge=1, le=100)
+    explain: bool = True
+    exclude_item_ids: list[ItemId] = Field(default_factory=list, max_length=1000)
+
+
+class ExplanationRequest(_UserRequest):
+    """Items another recommender chose, to be explained for this user in the caller's order."""
+
+    item_ids: list[ItemId] = Field(min_length=1, max_length=100)
+
+    @field_validator("item_ids")
+    @classmethod
+    def _distinct(cls, item_ids: list[str]) -> list[str]:
+        twice = sorted({i for i in item_ids if item_ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"given more than once: {twice}")
+        return item_ids
 
 
 class EvidenceOut(BaseModel):
@@ -100,6 +119,11 @@ class ItemOut(BaseModel):
     score: float
     evidence: list[EvidenceOut]
     shared_tags: list[str]
+    in_history: bool = Field(
+        False,
+        description="the user already has it (only a caller's own list can name such an item); "
+        "its explanation never calls it new",
+    )
     explanation: ExplanationOut | None = None
 
 

@@ -32,6 +32,7 @@ from serve.api import (
     ApiError,
     CatalogItem,
     ExplanationOut,
+    ExplanationRequest,
     RecommendationRequest,
     RecommendationResponse,
     error_response,
@@ -95,6 +96,14 @@ ENDPOINTS = {
             **error_responses(401, 404, 413, 422, 503),
         },
     ),
+    "explanations": lambda app: app.post(
+        "/v1/explanations",
+        response_model=RecommendationResponse,
+        responses={
+            200: {"content": {"text/event-stream": {}}},
+            **error_responses(401, 404, 413, 422, 503),
+        },
+    ),
     "item": lambda app: app.get(
         "/v1/items/{item_id}",
         response_model=CatalogItem,
@@ -127,6 +136,10 @@ def _sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
+def _history(body: RecommendationRequest | ExplanationRequest) -> list | None:
+    return [(e.item_id, e.rating) for e in body.history] if body.history else None
+
+
 def _explanation_json(explanation: Explanation) -> dict:
     return ExplanationOut.model_validate(asdict(explanation)).model_dump(mode="json")
 
@@ -138,7 +151,7 @@ FAILURES = {
         "unknown_user",
         "user_id {user_id!r} is not known; send `history` (a list of liked item ids) instead",
     ),
-    RetrievalFailure.UNKNOWN_ITEMS: (422, "unknown_items", "history: unknown item ids {item_ids}"),
+    RetrievalFailure.UNKNOWN_ITEMS: (422, "unknown_items", "{field}: unknown item ids {item_ids}"),
     RetrievalFailure.INVALID_VALUES: (422, "invalid_request", "{problems}"),
 }
 
@@ -278,15 +291,7 @@ class RecsplainIngress(OpenAiIngress):
             {"Retry-After": str(self.settings.api.retry_after_s)},
         )
 
-    async def _retrieve(self, body: RecommendationRequest) -> RetrievalResult:
-        request = RetrievalRequest(
-            k=body.k,
-            user_id=body.user_id,
-            history=[(e.item_id, e.rating) for e in body.history] if body.history else None,
-            exclude_item_ids=body.exclude_item_ids,
-            language=body.language,
-            explain=body.explain,
-        )
+    async def _retrieve(self, request: RetrievalRequest) -> RetrievalResult:
         try:
             result: RetrievalResult = await call_with_retries(
                 lambda: self.retriever.recommend.remote(request),
@@ -303,8 +308,38 @@ class RecsplainIngress(OpenAiIngress):
         return result
 
     async def recommendations(self, body: RecommendationRequest, request: Request) -> Response:
+        retrieval = RetrievalRequest(
+            k=body.k,
+            user_id=body.user_id,
+            history=_history(body),
+            exclude_item_ids=body.exclude_item_ids,
+            language=body.language,
+            explain=body.explain,
+        )
+        return await self._answer(body, retrieval, body.explain, request)
+
+    async def explanations(self, body: ExplanationRequest, request: Request) -> Response:
+        """Explain the caller's own items: the same evidence, policy, cache and events as a
+        recommendation, for items chosen elsewhere."""
+        retrieval = RetrievalRequest(
+            k=len(body.item_ids),
+            user_id=body.user_id,
+            history=_history(body),
+            language=body.language,
+            item_ids=body.item_ids,
+        )
+        return await self._answer(body, retrieval, True, request)
+
+    async def _answer(
+        self,
+        body: RecommendationRequest | ExplanationRequest,
+        retrieval: RetrievalRequest,
+        explain: bool,
+        request: Request,
+    ) -> Response:
+        """Items, then their explanations: as one JSON body, or as server-sent events."""
         start = time.perf_counter()
-        result = await self._retrieve(body)
+        result = await self._retrieve(retrieval)
         catalog, policy = await self.builds.get(result.data_hash)
         retrieved = time.perf_counter()
         metrics.STAGE_SECONDS.labels(stage="retrieve").observe(retrieved - start)
@@ -318,7 +353,7 @@ class RecsplainIngress(OpenAiIngress):
             "llm": {"model": self.model_id, "dtype": self.llm_info["dtype"]},
         }
         wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
-        explanations = policy.explain_all(result.tasks, deadline_s) if body.explain else None
+        explanations = policy.explain_all(result.tasks, deadline_s) if explain else None
         if wants_stream:
             return StreamingResponse(
                 self._events(head, result, explanations, start, retrieved),

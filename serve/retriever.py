@@ -42,6 +42,8 @@ class RetrievalRequest:
     exclude_item_ids: list[str] = field(default_factory=list)
     language: str = "en"
     explain: bool = True  # recommend-only requests need no explanation tasks
+    # The caller's own items to explain (POST /v1/explanations), in its order: no search.
+    item_ids: list[str] | None = None
 
 
 class RetrievalFailure(StrEnum):
@@ -124,23 +126,21 @@ class Retriever:
 
     @serve.batch  # sizes set from the config in __init__
     async def recommend(self, requests: list[RetrievalRequest]) -> list[RetrievalResult]:
-        """One FAISS search for every request in the batch that shares a k, all on one build."""
+        """One FAISS search for every request in the batch that shares a k, all on one build; a
+        caller's own items (`item_ids`) are scored and given evidence without a search."""
         build = self.build
         results: list[RetrievalResult | None] = [None] * len(requests)
         queries: dict[int, list[tuple[int, Query]]] = {}
         for index, request in enumerate(requests):
             try:
-                queries.setdefault(request.k, []).append((index, _query(build, request)))
+                query = _query(build, request)
             except UnknownUserError:
                 results[index] = RetrievalResult(
                     failure=RetrievalFailure.UNKNOWN_USER,
                     failure_details={"user_id": request.user_id},
                 )
             except UnknownItemsError as exc:
-                results[index] = RetrievalResult(
-                    failure=RetrievalFailure.UNKNOWN_ITEMS,
-                    failure_details={"item_ids": exc.item_ids},
-                )
+                results[index] = _unknown_items("history", exc)
             except InvalidValuesError as exc:
                 results[index] = RetrievalResult(
                     failure=RetrievalFailure.INVALID_VALUES,
@@ -150,6 +150,11 @@ class Retriever:
                         )
                     },
                 )
+            else:
+                if request.item_ids is None:
+                    queries.setdefault(request.k, []).append((index, query))
+                else:
+                    results[index] = _described(build, request, query, request.item_ids)
         for k, batch in queries.items():
             found = build.recommender.recommend([query for _, query in batch], k)
             for (index, _), recommendations in zip(batch, found, strict=True):
@@ -167,6 +172,24 @@ def _query(build: LoadedBuild, request: RetrievalRequest) -> Query:
     return Query(history, exclude_item_ids=request.exclude_item_ids)
 
 
+def _unknown_items(field: str, error: UnknownItemsError) -> RetrievalResult:
+    return RetrievalResult(
+        failure=RetrievalFailure.UNKNOWN_ITEMS,
+        failure_details={"field": field, "item_ids": error.item_ids},
+    )
+
+
+def _described(
+    build: LoadedBuild, request: RetrievalRequest, query: Query, item_ids: list[str]
+) -> RetrievalResult:
+    """The caller's items with their evidence, in its order (`rank` is that order)."""
+    try:
+        described = build.recommender.describe(query, item_ids)
+    except UnknownItemsError as exc:
+        return _unknown_items("item_ids", exc)
+    return _result(build, request, described)
+
+
 def _result(
     build: LoadedBuild, request: RetrievalRequest, recommendations: list[Recommendation]
 ) -> RetrievalResult:
@@ -179,6 +202,7 @@ def _result(
                 "score": rec.score,
                 "evidence": [vars(e) for e in rec.evidence],
                 "shared_tags": rec.shared_tags,
+                "in_history": rec.in_history,
             }
             for rec in recommendations
         ],

@@ -64,6 +64,7 @@ CONTRACT = {
         "levels",
     },
     "recommend_vs_bare": {"goal", "levels", "ratio_c1", "ratio_c16", "min_ratio", "goal_met"},
+    "own_list": {"k", "levels"},
     "cancel_storm": {
         "requests",
         "idle_probe_s",
@@ -109,6 +110,9 @@ def test_bench_smoke_writes_the_results_contract(tmp_path, default_artifacts):
     # a broken LLM path shows as llm_error templates.
     reasons = explained["template_reasons"]
     assert not reasons.get("llm_error"), reasons
+    own = results["own_list"]["levels"]["1"]
+    assert own["completed"] == 1 and own["explanations"] == explained["k"], own
+    assert "POST /v1/explanations" in (out / "report.md").read_text()
     versus = results["recommend_vs_bare"]
     assert versus["measured"] and versus["ratio_c1"] > 0 and versus["ratio_c16"] > 0
     storm = results["cancel_storm"]

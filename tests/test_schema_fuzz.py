@@ -43,10 +43,15 @@ def cheap(case: schemathesis.Case) -> None:
     body = case.body
     if not isinstance(body, dict):
         return
-    if case.operation.path == "/v1/recommendations" and body.get("explain", True):
+    explained = case.operation.path == "/v1/explanations" or (
+        case.operation.path == "/v1/recommendations" and body.get("explain", True)
+    )
+    if explained:
         k, deadline = body.get("k", 10), body.get("deadline_ms")
         if isinstance(k, int) and k > MAX_EXPLAINED_K:
             body["k"] = MAX_EXPLAINED_K
+        if isinstance(body.get("item_ids"), list):
+            body["item_ids"] = body["item_ids"][:MAX_EXPLAINED_K]
         if deadline is None or (isinstance(deadline, int) and deadline > EXPLAIN_DEADLINE_MS):
             body["deadline_ms"] = EXPLAIN_DEADLINE_MS
     if case.operation.path in ("/v1/chat/completions", "/v1/completions"):

@@ -56,12 +56,15 @@ class Namespace:
 
 
 def cache_key(namespace: Namespace, task: ExplainTask) -> CacheKey:
-    return (
+    """A known item's prompt says so, so its key does too (and only then: keys of the items
+    recsplain recommends, and the cache files that hold them, stay as they were)."""
+    key = (
         str(namespace),
         task.language,
         task.recommended.item_id,
         tuple((fact.item_id, fact.rating) for fact in task.evidence),
     )
+    return (*key, "known") if task.known else key
 
 
 # Outcomes worth keeping: a verified answer, or the verifier's refusal of both tries (asking
@@ -169,8 +172,9 @@ class _Shared:
 
 
 def _entry(key: CacheKey, explanation: Explanation) -> dict:
-    _, language, recommended, evidence = key
+    _, language, recommended, evidence, *known = key
     return {
+        **({"known": True} if known else {}),
         "language": language,
         "recommended": recommended,
         "evidence": [list(pair) for pair in evidence],
@@ -187,7 +191,7 @@ def _from_entry(namespace: str, entry: dict) -> tuple[CacheKey, Explanation]:
         entry["language"],
         entry["recommended"],
         tuple((item_id, rating) for item_id, rating in entry["evidence"]),
-    )
+    ) + (("known",) if entry.get("known") else ())
     reason = TemplateReason(entry["reason"]) if entry["reason"] else None
     explanation = Explanation(
         entry["text"], tuple(entry["cited_item_ids"]), entry["source"], entry["language"], reason

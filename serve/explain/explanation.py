@@ -48,6 +48,7 @@ class ExplainTask:
     shared_tags: tuple[str, ...]
     language: str = "en"
     vocabulary: Vocabulary = UNDECLARED
+    known: bool = False  # the recommended item is in the user's history (a caller's own list)
 
 
 @dataclass(frozen=True)

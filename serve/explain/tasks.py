@@ -45,4 +45,5 @@ class TaskFactory:
             shared_tags=tuple(recommendation.shared_tags),
             language=language,
             vocabulary=self.vocabulary,
+            known=recommendation.in_history,
         )

@@ -102,6 +102,9 @@ PACK = LanguagePack(
     label_words="schlagwort schlagwörter kategorie kategorien",
     both_words="beide beiden gemeinsam teilen teilt",
     negations="nicht nie niemals kein keine keinen",
+    novelty=(
+        "neu neue neuer neues neuen neuem entdecken entdeckung unbekannt unbekannte unbekannten"
+    ),
     linkers=("wie als weil da nach was mehr ähnlich"),
     first_person="ich wir",
     feedback_verbs=(

@@ -126,6 +126,7 @@ PACK = LanguagePack(
     label_words="genre genres tag tags label labels category categories",
     both_words="both share shares shared common",
     negations="not never",
+    novelty="new newer discover discovery unseen",
     linkers=("as like than since because after if given unlike what more same similar fans"),
     first_person="i we i've we've i'd we'd",
     feedback_verbs=(

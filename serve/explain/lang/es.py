@@ -103,6 +103,7 @@ PACK = LanguagePack(
     label_words="género géneros etiqueta etiquetas categoría categorías",
     both_words="ambos ambas comparten común",
     negations="no nunca jamás",
+    novelty="nuevo nueva nuevos nuevas descubrir descubrimiento inédito inédita",
     linkers=("como porque si más"),
     first_person="yo nosotros nosotras he hemos valoramos valoré calificamos califiqué",
     feedback_verbs=(

@@ -92,6 +92,7 @@ PACK = LanguagePack(
     label_words="étiquette étiquettes catégorie catégories",
     both_words="deux commun partagent",
     negations="pas jamais",
+    novelty="nouveau nouvel nouvelle nouveaux nouvelles découvrir découverte inédit inédite",
     linkers=("comme que qu parce puisque plus"),
     first_person="je j' j'ai nous",
     feedback_verbs=("noté donné aimé adoré regardé vu joué écouté lu apprécié acheté notons"),

@@ -83,6 +83,8 @@ class LanguagePack:
     # else than a recommending cue ("as much as <title>").
     negations: str
     linkers: str
+    # Words that call the recommended item new: false of an item a caller says the user has.
+    novelty: str
     # The writer as the one who rated or liked ("we rated", "Wir haben … bewertet"): subject
     # words, and the feedback verbs that make it a claim about the evidence.
     first_person: str

@@ -351,3 +351,17 @@ def _german_seen(before: str, after: str) -> bool:
         return True
     has_participle = not _DE_PARTICIPLES.isdisjoint(after_words)
     return has_participle and not _DE_AUXILIARIES.isdisjoint(before_words | after_words)
+
+
+_NOVELTY = of_every_pack("novelty")
+
+
+def known_called_new(reading: Reading, known: bool) -> str | None:
+    """An item the user already has (a caller's own list may name one) called new or a
+    discovery, outside a title ("New York Stories" still may be named)."""
+    if not known:
+        return None
+    for token in reading.tokens:
+        if token.norm in _NOVELTY and not reading.allows(token.start, token.end):
+            return "known_called_new"
+    return None

@@ -117,6 +117,7 @@ class Verifier:
             or roles.wrong_share(reading, evidence)
             or roles.wrong_rating(reading, evidence)
             or roles.recommended_as_seen(reading, evidence)
+            or roles.known_called_new(reading, task.known)
             or roles.evidence_as_recommended(reading, evidence)
         )
         if reason:
