@@ -135,7 +135,7 @@ def main(
         return
     from retrieval.artifacts import load_recommender
     from serve.config import CONFIG_FILE, load_settings
-    from serve.explain.batch import _run, top_k_tasks
+    from serve.explain.batch import explain_tasks, top_k_tasks
     from serve.explain.tasks import TaskFactory
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -146,7 +146,7 @@ def main(
     settings = load_settings(CONFIG_FILE)
     recommender, manifest = load_recommender(settings.artifacts_path())
     tasks = top_k_tasks(recommender, TaskFactory(recommender), k, language, users)
-    explanations, _, seconds = _run(settings, recommender, manifest, tasks)
+    explanations, _, seconds = explain_tasks(settings, recommender, manifest, tasks)
     lines = audit_lines(name, tasks, explanations)
     suffix = "" if language == "en" else f"-{language}"
     raw = RESULTS / f"explanations-{name}{suffix}.jsonl"

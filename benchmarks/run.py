@@ -64,6 +64,7 @@ class Plan:
     storm_max_wait_s: float = 120
     own_list_levels: tuple[int, ...] = (1, 4, 16)  # POST /v1/explanations, a caller's lists
     own_list_per_client: int = 2
+    warm_up: bool = True  # the app warms its engine before ready, as `make serve` does
 
     @property
     def recommend_levels(self) -> tuple[int, ...]:
@@ -93,6 +94,7 @@ SMOKE = Plan(
     storm_max_wait_s=20,
     own_list_levels=(1,),
     own_list_per_client=1,
+    warm_up=False,  # test_serving checks the warm-up; the smoke checks code paths
 )
 BARE_GOAL = 0.9  # recommend-only req/s against the bare app, at every measured concurrency
 
@@ -238,9 +240,9 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
     seed = llm_stage.in_subprocess("seed", model, *args)
     started = url is None
     if started:
-        url = start_local(
-            app_args(serve_config(CONFIG_FILE)), "127.0.0.1", 8123, replica_logs=False
-        )
+        args = app_args(serve_config(CONFIG_FILE))
+        args.setdefault("explain", {})["warm_up"] = plan.warm_up
+        url = start_local(args, "127.0.0.1", 8123, replica_logs=False)
     try:
         # The bare app shares recsplain's Ray instance and proxy; against a running recsplain
         # (--url) it is used only when one is deployed there at /bare.

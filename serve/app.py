@@ -128,6 +128,7 @@ def start_local(
     os.environ[PROXY_CALLBACK_ENV] = PROXY_CALLBACK
     # More logical CPUs than cores, or the LLM's placement group starves the other deployments.
     ray.init(
+        address="local",  # our own Ray, never a cluster `ray start` left on this machine
         num_cpus=max(8, 4 * (os.cpu_count() or 1)),
         include_dashboard=False,
         log_to_driver=replica_logs,

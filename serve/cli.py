@@ -348,7 +348,11 @@ def serve_command(
 def explain_batch_command(
     out: Annotated[Path, typer.Option(help="parquet or .csv table; with --precompute, a cache")],
     input_path: Annotated[
-        Path | None, typer.Option("--in", help="CSV or parquet: user_id, item_id[, language]")
+        str | None,
+        typer.Option(
+            "--in",
+            help="CSV or parquet, a path or an object-store URI: user_id, item_id[, language]",
+        ),
     ] = None,
     precompute: Annotated[
         bool, typer.Option(help="explain every stored user's top-k for the server's cache")
@@ -358,12 +362,13 @@ def explain_batch_command(
     language: Annotated[str, typer.Option(help="with --precompute")] = "en",
     config: Annotated[Path | None, typer.Option(help="Ray Serve config file")] = None,
 ) -> None:
-    """Explain (user_id, item_id) pairs, or precompute the server's explanation cache, with the
-    server's policy on vLLM's engine."""
+    """Explain (user_id, item_id) pairs on Ray Data (a local Ray, or the cluster at RAY_ADDRESS;
+    a killed job run again with the same --out resumes), or precompute the server's explanation
+    cache; both with the server's policy on vLLM's engine."""
     from retrieval.artifacts import ArtifactError
     from serve.config import CONFIG_FILE, load_settings
     from serve.explain.batch import precompute as precompute_cache
-    from serve.explain.batch import run_batch
+    from serve.explain.pipeline import run_job
 
     settings = load_settings(config or CONFIG_FILE)
     if precompute == (input_path is not None):
@@ -373,11 +378,40 @@ def explain_batch_command(
             summary = precompute_cache(out, settings, k, language, users)
             console.print(f"[green]wrote[/] {out}: {summary}")
             return
-        result = run_batch(input_path, out, settings)
+        _, summary = run_job(input_path, out, settings)
     except (FileNotFoundError, ValueError, ArtifactError) as exc:
         raise _fail(str(exc)) from None
-    counts = result.group_by("source").len().sort("source").iter_rows()
-    console.print(f"[green]wrote[/] {out}: " + ", ".join(f"{s or 'error'} {n}" for s, n in counts))
+    console.print(f"[green]wrote[/] {out}")
+    print(json.dumps(summary))  # the last line, for scripts
+
+
+@app.command("sample-pairs")
+def sample_pairs_command(
+    out: Annotated[Path, typer.Option(help="CSV or .parquet of user_id, item_id")],
+    users: Annotated[int, typer.Option(min=1, help="the first N stored users")] = 100,
+    k: Annotated[int, typer.Option(min=1, help="items per user")] = 3,
+    config: Annotated[Path | None, typer.Option(help="Ray Serve config file")] = None,
+) -> None:
+    """Write a table of pairs for `explain-batch` from the build itself: each of the first
+    stored users' top-k recommendations (a demo input, or a load test of any size)."""
+    import polars as pl
+
+    from retrieval.artifacts import load_recommender
+    from retrieval.recommender import rank_users
+    from serve.config import CONFIG_FILE, load_settings
+
+    recommender, _ = load_recommender(load_settings(config or CONFIG_FILE).artifacts_path())
+    chosen = list(recommender.histories)[:users]
+    ranked = rank_users(recommender, chosen, k)
+    rows = [
+        (user, recommender.item_ids[position])
+        for user, top in zip(chosen, ranked, strict=True)
+        for position in top
+    ]
+    pairs = pl.DataFrame(rows, schema=["user_id", "item_id"], orient="row")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pairs.write_parquet(out) if out.suffix.lower() == ".parquet" else pairs.write_csv(out)
+    console.print(f"[green]wrote[/] {out}: {pairs.height} pairs of {len(chosen)} users")
 
 
 @app.command("k8s-render")

@@ -248,6 +248,26 @@ class RolloutSettings(_Strict):
     )
 
 
+class BatchSettings(_Strict):
+    """`recsplain explain-batch` on Ray Data (serve/explain/pipeline.py): how its stages are
+    placed. Resources are Ray's: on a GPU cluster give the explain stage `num_gpus: 1`."""
+
+    batch_size: int = Field(64, ge=1, description="rows per block through the stages")
+    evidence_actors: int = Field(1, ge=1, description="CPU actors that compute evidence")
+    evidence_num_cpus: float = Field(0.5, gt=0)
+    explain_actors: int = Field(1, ge=1, description="actors that each hold one vLLM engine")
+    explain_num_cpus: float = Field(1.0, ge=0)
+    explain_num_gpus: float = Field(0.0, ge=0)
+    stage_resources: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="custom Ray resources a stage needs ({'evidence': {'cpu_pool': 1}}): "
+        "pins a stage to the nodes that have them",
+    )
+    max_restarts: int = Field(
+        3, ge=0, description="times a stage's actor is restarted after its process dies"
+    )
+
+
 class RecsplainSettings(BaseSettings):
     """Everything the serving app needs; defaults run the embedded demo on a laptop."""
 
@@ -261,6 +281,7 @@ class RecsplainSettings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     deployments: Deployments = Field(default_factory=Deployments)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
 
     @classmethod
     def settings_customise_sources(

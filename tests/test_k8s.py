@@ -660,3 +660,156 @@ def test_fetch_artifacts_loses_a_race_without_overwriting(fetch_artifacts):
     publish(junk, {"manifest.json": "{}"})
     assert run(junk).returncode != 0
     assert listing(root / junk) == {"notes.txt": "by hand"}
+
+
+# The explain-batch RayJob (k8s/batch): its own kustomization, locked down like the service.
+
+BATCH_OVERLAYS = ["batch/overlays/cpu-demo", "batch/overlays/gpu"]
+
+
+@pytest.fixture(scope="module", params=BATCH_OVERLAYS)
+def batch(request) -> tuple[str, list[dict]]:
+    return request.param, json.loads(json.dumps(render(request.param)))
+
+
+def ray_job(documents: list[dict]) -> dict:
+    [job] = of_kind(documents, "RayJob")
+    return job
+
+
+def job_pods(job: dict) -> dict[str, dict]:
+    """Every pod template of the job: the submitter, the head and each worker group."""
+    cluster = job["spec"]["rayClusterSpec"]
+    pods = {"submitter": job["spec"]["submitterPodTemplate"], "head": cluster["headGroupSpec"]}
+    pods["head"] = pods["head"]["template"]
+    pods.update({g["groupName"]: g["template"] for g in cluster["workerGroupSpecs"]})
+    return pods
+
+
+def batch_settings(documents: list[dict]) -> RecsplainSettings:
+    """The settings the job's pods run with: serve/config.yaml's, then the job's variables."""
+    [config_map] = of_kind(documents, "ConfigMap")
+    variables = {k: v for k, v in config_map["data"].items() if k.startswith("RECSPLAIN_")}
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        return RecsplainSettings(**app_args(serve_config(CONFIG_FILE)))
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def test_the_rayjob_matches_the_kuberay_crds(batch):
+    documents = batch[1]
+    job = ray_job(documents)
+    jsonschema.validate(job, crd_schema("ray.io_rayjobs.yaml"))
+    cluster = {"apiVersion": "ray.io/v1", "kind": "RayCluster", "metadata": {"name": "x"}}
+    cluster["spec"] = job["spec"]["rayClusterSpec"]
+    jsonschema.validate(cluster, crd_schema("ray.io_rayclusters.yaml"))
+    for doc in documents:
+        if doc["kind"] in BUILT_IN:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    broken = json.loads(json.dumps(job))
+    broken["spec"]["backoffLimit"] = "twice"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, crd_schema("ray.io_rayjobs.yaml"))
+
+
+def test_the_job_runs_explain_batch_and_a_retry_resumes(batch):
+    documents = batch[1]
+    job = ray_job(documents)
+    spec = job["spec"]
+    assert "serve.cli explain-batch" in spec["entrypoint"]
+    assert (
+        '--in "$BATCH_INPUT"' in spec["entrypoint"]
+        and '--out "$BATCH_OUTPUT"' in spec["entrypoint"]
+    )
+    assert spec["backoffLimit"] >= 1 and spec["shutdownAfterJobFinishes"] is True
+    head = job_pods(job)["head"]
+    [container] = head["spec"]["containers"]
+    env = container_env(container, documents)
+    output = env["BATCH_OUTPUT"]
+    # The driver writes on the head, to a claim that outlives the job's cluster: a retry finds
+    # the parts beside the output.
+    [(mount, volume)] = [
+        (m, v)
+        for m, v in mounted_volumes(container, head["spec"])
+        if output.startswith(m["mountPath"].rstrip("/") + "/")
+    ]
+    assert not mount.get("readOnly") and "persistentVolumeClaim" in volume
+    claims = {pvc["metadata"]["name"] for pvc in of_kind(documents, "PersistentVolumeClaim")}
+    assert volume["persistentVolumeClaim"]["claimName"] in claims
+    settings = batch_settings(documents)
+    llm = spec["rayClusterSpec"]["workerGroupSpecs"][1]
+    assert llm["groupName"] == "llm"
+    assert settings.batch.explain_actors == llm["replicas"] == llm["maxReplicas"]
+    gpus = llm["template"]["spec"]["containers"][0]["resources"]["limits"].get("nvidia.com/gpu")
+    if batch[0].endswith("gpu"):
+        assert gpus == "1" and settings.batch.explain_num_gpus == 1
+        assert settings.llm.accelerator == "gpu"
+    else:
+        assert gpus is None and settings.batch.explain_num_gpus == 0
+
+
+def test_the_job_is_locked_down(batch):
+    documents = batch[1]
+    job = ray_job(documents)
+    cluster = job["spec"]["rayClusterSpec"]
+    assert cluster["authOptions"]["mode"] == "token"
+    assert not cluster.get("enableInTreeAutoscaling"), "no autoscaler, so no pod needs a token"
+    for name, pod in job_pods(job).items():
+        spec = pod["spec"]
+        assert spec["automountServiceAccountToken"] is False, name
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            where = f"{name}/{container['name']}"
+            security = container["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True, where
+            assert security["allowPrivilegeEscalation"] is False, where
+            assert container["resources"]["limits"], where
+            assert "@sha256:" in container["image"] or ":" in container["image"], where
+            # Secrets only as files: no secret in the environment.
+            assert not any(
+                "secretKeyRef" in variable.get("valueFrom", {})
+                for variable in container.get("env", [])
+            ), where
+            assert not any("secretRef" in source for source in container.get("envFrom", [])), where
+            writable = {
+                m["mountPath"] for m, _ in mounted_volumes(container, spec) if not m.get("readOnly")
+            }
+            allowed = {"/tmp", "/home/ray/.cache"} | ({"/output"} if name == "head" else set())
+            assert writable <= allowed, where
+    if documents and batch[0].endswith("gpu"):
+        [container] = job_pods(job)["llm"]["spec"]["containers"]
+        token = container_env(container, documents)["HF_TOKEN_PATH"]
+        assert secret_file(container, job_pods(job)["llm"]["spec"], token), "the HF token file"
+
+
+def test_only_the_jobs_own_pods_reach_it(batch):
+    documents = batch[1]
+    job = ray_job(documents)
+    policies = of_kind(documents, "NetworkPolicy")
+    pods = {
+        group: kuberay_pod_labels(group, template)
+        for group, template in job_pods(job).items()
+        if group != "submitter"
+    }
+    submitter = (APP_NAMESPACE, job_pods(job)["submitter"]["metadata"]["labels"])
+    service_pod = (
+        APP_NAMESPACE,
+        {"app.kubernetes.io/name": "recsplain", "ray.io/is-ray-node": "yes"},
+    )
+    for group, labels in pods.items():
+        for port in (*RAY_PORTS, SERVE_PORT):
+            assert not admits(policies, labels, STRANGER, port), (group, port)
+            assert not admits(policies, labels, service_pod, port), (group, port)
+            for peer in pods.values():
+                assert admits(policies, labels, (APP_NAMESPACE, peer), port), (group, port)
+        assert not admits(policies, labels, submitter, 6379), group
+    assert admits(policies, pods["head"], submitter, 8265)
+    assert admits(policies, pods["head"], OPERATOR, 8265)
+    assert not admits(policies, pods["cpu"], submitter, 8265)
+    assert admits([], pods["head"], STRANGER, 6379), "the check above can fail"

@@ -1,12 +1,12 @@
-"""`recsplain explain-batch`: explanations offline, by the same policy as the server.
+"""Explanations offline, by the same policy as the server: the pieces both offline paths use.
 
 Same evidence, prompts, verifier, templates and cache as online: every task goes through
-`ExplanationPolicy` on vLLM's async engine, all at once, so continuous batching does the rest
-and tasks with equal evidence share one LLM call. Two uses:
-- a table of (user_id, item_id) pairs, explained row by row (an unknown user or item keeps its
-  row with an `error`);
-- `--precompute`: the top-k of every stored user, written as a cache file the server loads at
-  start, so a deployment starts warm.
+`ExplanationPolicy` on vLLM's async engine (`AsyncEngine`), all at once, so continuous batching
+does the rest and tasks with equal evidence share one LLM call. Two uses:
+- a table of (user_id, item_id) pairs (`read_pairs`, `build_tasks`), explained on Ray Data by
+  `serve/explain/pipeline.py` (an unknown user or item keeps its row with an `error`);
+- `--precompute`: the top-k of every stored user, in this process, written as a cache file the
+  server loads at start, so a deployment starts warm.
 """
 
 from __future__ import annotations
@@ -35,12 +35,15 @@ log = logging.getLogger(__name__)
 REQUIRED_COLUMNS = ("user_id", "item_id")
 
 
-def read_pairs(path: Path) -> pl.DataFrame:
-    if not path.is_file():
+def read_pairs(path: Path | str) -> pl.DataFrame:
+    """A table of pairs from a local file or an object-store URI (s3://, gs://, az://, https://),
+    CSV (every column read as text: "007" stays "007") or Parquet."""
+    uri = "://" in str(path)
+    if not uri and not Path(path).is_file():
         raise FileNotFoundError(f"{path}: file not found")
     frame = (
         pl.read_parquet(path)
-        if path.suffix.lower() == ".parquet"
+        if str(path).lower().endswith(".parquet")
         else pl.read_csv(path, infer_schema=False)
     )
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -170,45 +173,13 @@ def offline_policy(
     )
 
 
-def run_batch(source: Path, out: Path, settings: RecsplainSettings) -> pl.DataFrame:
-    """Explain every row of `source` and write the table to `out` (parquet or CSV)."""
-    frame = read_pairs(source)
-    recommender, manifest = load_recommender(settings.artifacts_path())
-    tasks, errors = build_tasks(frame, TaskFactory(recommender))
-    explainable = [i for i, task in enumerate(tasks) if task is not None]
-    log.info("%d rows, %d explainable", frame.height, len(explainable))
-    explanations: list[Explanation | None] = [None] * frame.height
-    if explainable:
-        done = _run(settings, recommender, manifest, [tasks[i] for i in explainable])[0]
-        for i, explanation in zip(explainable, done, strict=True):
-            explanations[i] = explanation
-    result = frame.with_columns(
-        explanation=pl.Series([e.text if e else None for e in explanations], dtype=pl.String),
-        source=pl.Series([e.source if e else None for e in explanations], dtype=pl.String),
-        reason=pl.Series(
-            [str(e.reason) if e and e.reason else None for e in explanations], dtype=pl.String
-        ),
-        cited_item_ids=pl.Series(
-            [list(e.cited_item_ids) if e else [] for e in explanations],
-            dtype=pl.List(pl.String),
-        ),
-        error=pl.Series(errors, dtype=pl.String),
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".csv":
-        result.with_columns(pl.col("cited_item_ids").list.join(" ")).write_csv(out)
-    else:
-        result.write_parquet(out)
-    return result
-
-
 def precompute(
     out: Path, settings: RecsplainSettings, k: int, language: str = "en", users: int | None = None
 ) -> dict:
     """Explain the stored users' top-k and write them as a cache file for the server."""
     recommender, manifest = load_recommender(settings.artifacts_path())
     tasks = top_k_tasks(recommender, TaskFactory(recommender), k, language, users)
-    explanations, policy, seconds = _run(settings, recommender, manifest, tasks)
+    explanations, policy, seconds = explain_tasks(settings, recommender, manifest, tasks)
     written = policy.cache.save(out)
     llm = sum(e.source == "llm" for e in explanations)
     return {
@@ -220,7 +191,7 @@ def precompute(
     }
 
 
-def _run(
+def explain_tasks(
     settings: RecsplainSettings, recommender: Recommender, manifest: dict, tasks: list
 ) -> tuple[list[Explanation], ExplanationPolicy, float]:
     engine = AsyncEngine(settings)
