@@ -10,7 +10,7 @@ same pairs, then a large job killed twice and resumed.
    and redoes its block); at `--kill-at` of the rows, the whole job. Started again with the same
    output, it resumes; the output must hold every input row exactly once.
 
-    python -m benchmarks.batch_job --pairs 10000 --compare 500 \
+    python -m benchmarks.batch_job main --pairs 10000 --compare 500 \
         --json benchmarks/results/batch-job.json
 
 The model is the configured one (RECSPLAIN_LLM__MODEL_SOURCE overrides it); the result names it.
