@@ -461,6 +461,11 @@ def measured() -> run.Measured:
         explained=levels,
         arrivals=summary([0.01] * 10),
         cancel_storm=cancel,
+        own_list={
+            "k": 3,
+            "lists": "popularity, unseen",
+            "levels": {"1": {"explanations_per_s": 0.11, "llm_share": 0.8333}},
+        },
     )
 
 
@@ -494,6 +499,8 @@ def test_assembled_results_keep_the_contract_and_render(tmp_path):
     assert "native bf16" in report and "seed HF generate in float32 on cpu" in report
     assert "first explanation p50 / p99 ms" in report and "seconds to recovery | 9.2" in report
     assert "| 16 | " in report  # the recsplain vs bare table
+    assert results["own_list"]["levels"]["1"]["explanations_per_s"] == 0.11
+    assert "POST /v1/explanations, k=3, concurrency 1: explanations/s; LLM share | 0.11" in report
     for name in ("throughput_vs_concurrency.png", "latency_cdf.png", "llm_stage.png"):
         assert (tmp_path / name).stat().st_size > 0
 
