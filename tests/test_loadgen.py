@@ -539,3 +539,29 @@ def test_served_k3_summary_counts_explanations_per_second_over_all_requests():
     assert found["first_explanation_s_p50"] == 6.0 and found["request_s_p50"] == 15.0
     assert found["explanations_per_s"] == 0.2  # 6 in 30 s
     assert found["llm_explanations_per_s"] == 0.1
+
+
+# --- make test's duration, read from the log of a fresh-clone run
+
+
+def test_make_test_figures_come_from_the_log():
+    from benchmarks.make_test import parse
+
+    log = """tests/test_a.py ..F
+============================= slowest 25 durations =============================
+466.66s call     tests/test_bench_smoke.py::test_bench_smoke_writes_the_results_contract
+18.44s setup    tests/test_batch.py::test_the_job
+===== 2 failed, 1154 passed, 2 skipped, 41 warnings in 2187.50s (0:36:27) ======
+
+real	41m20.971s
+user	16m10.684s
+"""
+    figures = parse(log)
+    assert (figures["passed"], figures["failed"], figures["skipped"]) == (1154, 2, 2)
+    assert figures["pytest_seconds"] == 2187.5 and figures["total_seconds"] == 2481.0
+    assert figures["slowest"][0] == {
+        "seconds": 466.66,
+        "phase": "call",
+        "test": "tests/test_bench_smoke.py::test_bench_smoke_writes_the_results_contract",
+    }
+    assert len(figures["slowest"]) == 2
