@@ -194,10 +194,15 @@ def settings_in_pods(documents: list[dict]) -> RecsplainSettings:
     for config_map in of_kind(documents, "ConfigMap"):
         variables.update(config_map.get("data", {}))
     embedded = yaml.safe_load(ray_service(documents)["spec"]["serveConfigV2"])
+    return settings_under(variables, app_args(embedded))
+
+
+def settings_under(variables: dict[str, str], args: dict) -> RecsplainSettings:
+    """`args` read as a pod would, with `variables` in its environment (this one's restored)."""
     previous = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
     try:
-        return RecsplainSettings(**app_args(embedded))
+        return RecsplainSettings(**args)
     finally:
         for name, value in previous.items():
             if value is None:
@@ -690,16 +695,7 @@ def batch_settings(documents: list[dict]) -> RecsplainSettings:
     """The settings the job's pods run with: serve/config.yaml's, then the job's variables."""
     [config_map] = of_kind(documents, "ConfigMap")
     variables = {k: v for k, v in config_map["data"].items() if k.startswith("RECSPLAIN_")}
-    previous = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        return RecsplainSettings(**app_args(serve_config(CONFIG_FILE)))
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return settings_under(variables, app_args(serve_config(CONFIG_FILE)))
 
 
 def test_the_rayjob_matches_the_kuberay_crds(batch):
