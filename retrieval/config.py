@@ -260,6 +260,19 @@ class RetrievalConfig(_Strict):
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     evaluation: EvalConfig = Field(default_factory=EvalConfig)
 
+    @classmethod
+    def from_yaml(cls, path: Path | None, data: Path | None = None) -> RetrievalConfig:
+        """A config file (none: the defaults), with its data directory replaced by `data`."""
+        import yaml
+
+        raw = yaml.safe_load(path.read_text()) if path else {}
+        config = cls.model_validate(raw or {})
+        if data is not None:
+            config = config.model_copy(
+                update={"data": config.data.model_copy(update={"path": data})}
+            )
+        return config
+
     def for_dataset(self, feedback: FeedbackConfig, domain: DomainConfig) -> RetrievalConfig:
         """This config with the data's resolved feedback and domain, as a build stores it."""
         data = self.data.model_copy(update={"feedback": feedback, "domain": domain})

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
@@ -49,11 +48,7 @@ def _setup(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) ->
 
 
 def load_config(config_file: Path | None, data: Path | None = None) -> RetrievalConfig:
-    raw = yaml.safe_load(config_file.read_text()) if config_file else {}
-    config = RetrievalConfig.model_validate(raw or {})
-    if data is not None:
-        config = config.model_copy(update={"data": config.data.model_copy(update={"path": data})})
-    return config
+    return RetrievalConfig.from_yaml(config_file, data)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -412,6 +407,53 @@ def sample_pairs_command(
     out.parent.mkdir(parents=True, exist_ok=True)
     pairs.write_parquet(out) if out.suffix.lower() == ".parquet" else pairs.write_csv(out)
     console.print(f"[green]wrote[/] {out}: {pairs.height} pairs of {len(chosen)} users")
+
+
+@app.command("verifier-eval")
+def verifier_eval_command(
+    corpus: Annotated[Path, typer.Argument(help="YAML corpus as tests/data/verifier_*.yaml")],
+    mode: Annotated[
+        str, typer.Option(help="rules, or closed (every word grounded): serve/config.py")
+    ] = "rules",
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="write the JSON lines here, not to stdout")
+    ] = None,
+    catalog: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=CONFIG.yaml: a catalog the corpus names, read from your data"),
+    ] = None,
+) -> None:
+    """Run every case of a labelled corpus through the verifier: one JSON line per case (its
+    verdict and reason), the summary (recall, good rejected) last."""
+    from serve.config import VerifierMode
+    from serve.explain import verifier_eval
+
+    if mode not in ("rules", "closed"):
+        raise _fail(f"--mode: {mode!r} is not rules or closed")
+    configs = {}
+    for spec in catalog or ():
+        name, _, path = spec.partition("=")
+        if not name or not path:
+            raise _fail(f"--catalog: {spec!r} is not NAME=CONFIG.yaml")
+        configs[name] = Path(path)
+    try:
+        cases = verifier_eval.load_corpus(corpus)
+        catalogs = verifier_eval.catalogs_for(cases, configs)
+    except (OSError, ValueError) as error:  # CorpusError, DataError
+        raise _fail(str(error)) from None
+    checked: VerifierMode = mode  # type: ignore[assignment]
+    outcomes = verifier_eval.evaluate(cases, catalogs, checked)
+    text = "\n".join(verifier_eval.lines(outcomes, str(corpus), checked)) + "\n"
+    if json_path is None:
+        typer.echo(text, nl=False)
+        return
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(text, encoding="utf-8")
+    rejection = verifier_eval.summary(outcomes, str(corpus), checked)["rejection"]
+    console.print(
+        f"[green]wrote[/] {json_path}: recall {rejection['recall']}, "
+        f"{rejection['good_rejected']} good rejected ({rejection['good_rejected_rate']})"
+    )
 
 
 @app.command("k8s-render")

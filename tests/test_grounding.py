@@ -22,7 +22,7 @@ from serve.explain.verify import grounding
 from serve.explain.verify.titles import CatalogTitles
 from serve.explain.verify.verifier import Verifier
 from serve.explain.vocabulary import UNDECLARED, Vocabulary
-from tests.test_verifier_corpus import CORPUS, catalogs, load_corpus, verify  # noqa: F401
+from tests.test_verifier_corpus import CORPUS, catalogs, corpora, load_corpus, verify  # noqa: F401
 
 PLAYS = Vocabulary(kind="implicit", scale=None, item="artist", items="artists", action="played")
 BOUGHT = Vocabulary(kind="binary", scale=(0.0, 1.0), item="product", items="products",
@@ -198,11 +198,9 @@ def test_title_less_templates_are_grounded(items):
 def test_good_english_corpus_texts_pass(catalogs):  # noqa: F811 (the corpus fixture)
     """Every good English text of the tuning corpus passes in closed mode (the whole corpus, in
     both modes and every language, is tests/test_verifier_corpus.py's)."""
-    good = [
-        case for case in load_corpus(CORPUS) if case["label"] == "good" and case["language"] == "en"
-    ]
+    good = [case for case in load_corpus(CORPUS) if case.label == "good" and case.language == "en"]
     verdicts = verify(good, catalogs, "closed")
-    rejected = [(o.case["id"], o.reason) for o in verdicts if not o.ok]
+    rejected = [(o.case.id, o.reason) for o in verdicts if not o.ok]
     assert len(good) >= 40 and not rejected
 
 
