@@ -102,6 +102,11 @@ PACK = LanguagePack(
     label_words="schlagwort schlagwörter kategorie kategorien",
     both_words="beide beiden gemeinsam teilen teilt",
     negations="nicht nie niemals kein keine keinen",
+    meta_talk=(
+        r"\bals\s+(?:ki|künstliche\s+intelligenz|sprachmodell|assistent)\b",
+        r"\bsprachmodell",
+        r"\bhier\s+(?:ist|kommt)\s+(?:eine|die|deine|ihre)\s+(?:[\w-]+\s+){0,2}erklärung",
+    ),
     novelty=(
         "neu neue neuer neues neuen neuem entdecken entdeckung unbekannt unbekannte unbekannten"
     ),

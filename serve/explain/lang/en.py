@@ -126,6 +126,11 @@ PACK = LanguagePack(
     label_words="genre genres tag tags label labels category categories",
     both_words="both share shares shared common",
     negations="not never",
+    meta_talk=(
+        r"\bas\s+an?\s+(?:ai|assistant|language\s+model)\b",
+        r"\bhere(?:['\u2019]s|\s+is)\s+(?:a|an|the|your|my)\s+(?:[\w-]+\s+){0,2}explanation",
+        r"\bi\s+(?:cannot|can['\u2019]t)\s+(?:browse|access|verify)",
+    ),
     novelty="new newer discover discovery unseen",
     linkers=("as like than since because after if given unlike what more same similar fans"),
     first_person="i we i've we've i'd we'd",

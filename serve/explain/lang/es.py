@@ -103,6 +103,11 @@ PACK = LanguagePack(
     label_words="género géneros etiqueta etiquetas categoría categorías",
     both_words="ambos ambas comparten común",
     negations="no nunca jamás",
+    meta_talk=(
+        r"\bcomo\s+(?:una?\s+)?(?:ia|inteligencia\s+artificial|asistente|modelo\s+de\s+lenguaje)\b",
+        r"\bmodelo\s+de\s+lenguaje",
+        r"\baqu[íi]\s+(?:tienes|está|va)\s+(?:una|la|tu|su)\s+(?:[\w-]+\s+){0,2}explicaci[óo]n",
+    ),
     novelty="nuevo nueva nuevos nuevas descubrir descubrimiento inédito inédita",
     linkers=("como porque si más"),
     first_person="yo nosotros nosotras he hemos valoramos valoré calificamos califiqué",

@@ -92,6 +92,11 @@ PACK = LanguagePack(
     label_words="étiquette étiquettes catégorie catégories",
     both_words="deux commun partagent",
     negations="pas jamais",
+    meta_talk=(
+        r"\ben\s+tant\s+qu['\u2019]\s*(?:ia|intelligence\s+artificielle|assistant|modèle)",
+        r"\bmodèle\s+de\s+langage",
+        r"\bvoici\s+(?:une|l['\u2019]|votre|ton|ta)\s*(?:[\w-]+\s+){0,2}explication",
+    ),
     novelty="nouveau nouvel nouvelle nouveaux nouvelles découvrir découverte inédit inédite",
     linkers=("comme que qu parce puisque plus"),
     first_person="je j' j'ai nous",

@@ -85,6 +85,9 @@ class LanguagePack:
     linkers: str
     # Words that call the recommended item new: false of an item a caller says the user has.
     novelty: str
+    # The writer talking about itself or the task instead of the items ("as an AI", "here is
+    # an explanation"): regular expressions, matched case-insensitively outside titles.
+    meta_talk: tuple[str, ...]
     # The writer as the one who rated or liked ("we rated", "Wir haben … bewertet"): subject
     # words, and the feedback verbs that make it a claim about the evidence.
     first_person: str

@@ -30,14 +30,31 @@ CLAIM_PHRASES = re.compile(
     # What happens in it: the evidence has genres and tags, never a plot.
     r"|\b(?:terrori[sz]es?|kills?|murders?|kidnaps?|rescues?|investigates?|hunts?)\s+(?:a|an|the|his|her|their)\b"
     r"|\bfalls?\s+in\s+love|\btells\s+the\s+story|\bthe\s+story\s+of\b|\brevolves\s+around"
-    r"|\bcent(?:er|re)s\s+on|\bset\s+in\b|\btakes\s+place|\b(?:mind|minds|team|people)\s+behind"
+    r"|\bcent(?:er|re)s\s+on|\b(?:mind|minds|team|people)\s+behind"
     r"|\bthumbs?\s+up|\bfollows\s+(?:a|an|the|two)\b"
-    r"|\bhandelt\s+von|\berzählt\s+(?:die|von)|\bspielt\s+in\b|\braconte\s+(?:l|la|le|les|un|une)\b"
-    r"|\bse\s+déroule|\bcuenta\s+la\s+historia|\btrata\s+(?:de|sobre)\b|\btranscurre"
+    r"|\bhandelt\s+von|\berzählt\s+(?:die|von)|\braconte\s+(?:l|la|le|les|un|une)\b"
+    r"|\bcuenta\s+la\s+historia|\btrata\s+(?:de|sobre)\b"
     r"|best\s+(?:picture|actor|actress|director|film|screenplay)|box\s+office|true\s+story"
     r"|(?:mis|mise)\s+en\s+scène|d['\u2019]après\s+(?:le|la|un|une)\s+roman|basad[ao]\s+en"
     r"|nach\s+(?:dem|einem)\s+roman|in\s+der\s+hauptrolle|con\s+la\s+actuación)\b",
     re.IGNORECASE,
+)
+
+# Where it takes place, which the evidence says only as a tag ("set in space" where "space" is
+# one): the group `place` is the first word of where, and it must be a label of the task.
+SETTING = re.compile(
+    r"\b(?:set|takes\s+place|spielt|spielen|se\s+d[ée]roulen?t?|transcurren?|ambientad[ao]s?)"
+    r"\s+(?:in|im|en|à|au|aux|dans|on)\s+"
+    r"(?:(?:the|a|an|der|die|dem|den|einem|einer|le|la|les|l['\u2019]|el|los|las|un|une|una)\s*)?"
+    r"(?P<place>[^\W\d_][\w'\u2019-]*)"
+    # German puts the verb last: "das in New York spielt".
+    r"|\b(?:in|im)\s+(?P<before>[^\W\d_][\w'\u2019-]*)(?:\s+[\w'\u2019-]+){0,2}\s+spiel(?:t|en)\b",
+    re.IGNORECASE,
+)
+
+# The writer talking about itself or its task, in any of the languages ("En tant qu'IA").
+META_TALK = re.compile(
+    "|".join(f"(?:{phrase})" for p in PACKS.values() for phrase in p.meta_talk), re.IGNORECASE
 )
 
 # Words a recommendation has no business saying: disparagement, profanity and insults (they

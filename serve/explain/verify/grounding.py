@@ -16,7 +16,7 @@ only "love", "komödie" and "aimer". German compounds pass when every part does 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 from serve.explain.explanation import ExplainTask
@@ -108,14 +108,23 @@ def ungrounded_word(
     as the text writes it (folded); None when every word is grounded. `allows(start, end)` says
     whether a stretch of the text is a title, genre label or quotable tag of the task, and
     `bare_norms` are the tokens' norms without a French elision ("d'horreur": "horreur")."""
+    return next((bare for _, bare in ungrounded(tokens, bare_norms, allows, task)), None)
+
+
+def ungrounded(
+    tokens: Sequence[Token],
+    bare_norms: Sequence[str],
+    allows: Callable[[int, int], bool],
+    task: ExplainTask,
+) -> Iterator[tuple[int, str]]:
+    """Each ungrounded word (see `ungrounded_word`) with its token's index."""
     known = _language_words(task.language) | _task_words(task)
     language = task.language
-    for token, bare in zip(tokens, bare_norms, strict=True):
+    for index, (token, bare) in enumerate(zip(tokens, bare_norms, strict=True)):
         if allows(token.start, token.end):
             continue
         if not any(_known(word, known, language) for word in {token.norm, bare}):
-            return bare
-    return None
+            yield index, bare
 
 
 def _known(word: str, known: frozenset[str], language: str) -> bool:

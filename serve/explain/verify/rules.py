@@ -36,7 +36,16 @@ def stray_year(reading: Reading) -> str | None:
 
 
 def repetitive(reading: Reading) -> str | None:
-    words = [token.norm for token in reading.tokens]
+    """The same run of words twice, titles aside: "Lord of the Rings: The Two Towers" and "…:
+    The Return of the King" share five words, and each is one word here ("Sø Sø Sø Sø Sø"
+    is still five times the same)."""
+    words: list[str] = []
+    for token in reading.tokens:
+        title = next((m for m in reading.task_mentions if m.start <= token.start < m.end), None)
+        if title is None:
+            words.append(token.norm)
+        elif title.start == token.start:
+            words.append("\x00" + ",".join(sorted(title.item_ids)))
     windows = len(words) - ECHO_WORDS + 1
     return "repetitive" if windows > 0 and len(ngrams(words)) < windows else None
 
@@ -74,6 +83,10 @@ def invented_entity(reading: Reading, evidence: Evidence, language: str) -> str 
     claimed = claims.CLAIM_PHRASES.finditer(reading.text)
     if any(not reading.allows(match.start(), match.end()) for match in claimed):
         return "invented_entity"
+    for match in claims.SETTING.finditer(reading.text):
+        where = "place" if match.group("place") else "before"
+        if not reading.allows(match.start(where), match.end(where)):
+            return "invented_entity"
     return None
 
 
@@ -146,6 +159,11 @@ def _bare_genre(text: str) -> bool:
 
 def link_or_markup(reading: Reading) -> str | None:
     return "link_or_markup" if surface.LINK_OR_MARKUP.search(reading.text) else None
+
+
+def garbage(reading: Reading) -> str | None:
+    """Punctuation or symbols piled up ("!!!!!!!!", "🔥🔥🔥"): a model that has lost the thread."""
+    return "garbage" if surface.garbage(reading.text) else None
 
 
 def foreign_script(reading: Reading) -> str | None:

@@ -9,6 +9,7 @@ letters of another script is refused unless the evidence itself is written that 
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -19,12 +20,32 @@ LINK_OR_MARKUP = re.compile(
     r"(?:https?|ftp|file|javascript|data|mailto)\s*:"
     r"|\bwww\s*\."
     r"|[\w.+-]+@[\w-]+\.[\w.-]+"
+    # Spelled out or defanged: "moviez dot com", "www point", "punto com", "imdb[.]com", "hxxps".
+    r"|\bwww\b|\b(?:dot|punkt|point|punto)\s+(?:com|net|org|io|info|tv)\b|\bdot\s+(?:de|fr|es)\b"
+    r"|[\[(]\s*(?:\.|dot|punkt|point|punto)\s*[\])]|\bhxxps?\b"
     r"|\b[\w-]+\.(?:com|net|org|io|co|de|fr|es|uk|us|ly|me|info|biz|xyz|app|dev|tv|gg|link"
     r"|site|online|ru|cn|to)\b"
     r"|<\s*/?\s*[a-z!][^>]*>|\[[^\]]*\]\s*\([^)]*\)|&#?\w+;|!\[|```"
     r"|\*\*|__\w|\w__|^\s*#{1,6}\s",
     re.IGNORECASE,
 )
+
+
+# Punctuation piled up: "!!!!!!!!", "?!?!", "....." (an ellipsis is fine).
+_PILED = re.compile(r"[!?¡¿]{3,}|\.{4,}")
+
+
+def garbage(text: str) -> bool:
+    """Whether punctuation or symbols pile up: "!!!!!!!!" or "🔥🔥🔥", two symbols in a row."""
+    if _PILED.search(text):
+        return True
+    symbols = [not char.isascii() and _symbol(char) for char in text]
+    return any(a and b for a, b in itertools.pairwise(symbols))
+
+
+@lru_cache(maxsize=4096)
+def _symbol(char: str) -> bool:
+    return unicodedata.category(char).startswith("S")
 
 
 def has_hidden_characters(text: str) -> bool:

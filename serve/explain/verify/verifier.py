@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from serve.explain.explanation import ExplainTask
 from serve.explain.text import tokenize, words_of
-from serve.explain.verify import grounding, roles, rules, surface
+from serve.explain.verify import claims, grounding, roles, rules, surface, unexplained
 from serve.explain.verify.evidence import Evidence, Reading, phrase_spans, without_elision
 from serve.explain.verify.injection import is_unsafe
 from serve.explain.verify.rules import ngrams
@@ -31,7 +31,7 @@ from serve.explain.verify.titles import CatalogTitles
 
 # Bumped whenever the rules change what is accepted: it is part of the explanation cache's
 # namespace, so answers verified by older rules (e.g. a precomputed file) are asked for again.
-RULES_REVISION = 6
+RULES_REVISION = 7
 
 # Talk about the prompt rather than about the films, and prompt fields parroted ("similarity
 # 0.83"): no reader needs to see those.
@@ -75,6 +75,7 @@ class Verifier:
         )
         self._max_chars = max_chars
         self._closed = closed
+        unexplained.warm()
 
     def check(self, raw: str, task: ExplainTask) -> Verdict:
         """The first rule `raw` breaks, or ok with the cleaned text and the evidence it cites."""
@@ -95,6 +96,7 @@ class Verifier:
             or rules.unsafe_catalog_text(reading, evidence)
             or self._instruction_echo(reading)
             or rules.link_or_markup(reading)
+            or rules.garbage(reading)
             or rules.repetitive(reading)
             or rules.wrong_language(reading, evidence, task.language)
             or self._few_shot_leak(reading)
@@ -119,6 +121,8 @@ class Verifier:
             or roles.recommended_as_seen(reading, evidence)
             or roles.known_called_new(reading, task.known)
             or roles.evidence_as_recommended(reading, evidence)
+            or unexplained.unexplained_run(reading, task)
+            or unexplained.unfamiliar_words(reading, task)
         )
         if reason:
             return Verdict(False, reason, text)
@@ -138,6 +142,16 @@ class Verifier:
         allowed += [(m.start, m.end) for m in catalog_mentions if m.item_ids & evidence.allowed_ids]
         allowed += phrase_spans(tokens, evidence.genre_labels)
         allowed += phrase_spans(tokens, evidence.quotable_tags, lower_case=True)
+        # A tag in title case ("Pixar") is still the tag, unless it names another title; in
+        # capitals ("AFI", "HDTV") it reads as a claim of its own.
+        titled = [
+            (m.start, m.end) for m in catalog_mentions if not m.item_ids & evidence.allowed_ids
+        ]
+        allowed += [
+            (start, end)
+            for start, end in phrase_spans(tokens, evidence.quotable_tags)
+            if text[start:end].istitle() and not any(s < end and start < e for s, e in titled)
+        ]
         bare = [without_elision(text, token) for token in tokens]
         return Reading(text, tokens, catalog_mentions, task_mentions, allowed, bare)
 
@@ -145,7 +159,11 @@ class Verifier:
         echoed = not self._instruction_ngrams.isdisjoint(
             ngrams([token.norm for token in reading.tokens])
         )
-        talks_to_model = _META_TALK.search(reading.text) or is_unsafe(reading.text)
+        talks_to_model = (
+            _META_TALK.search(reading.text)
+            or claims.META_TALK.search(reading.text)
+            or is_unsafe(reading.text)
+        )
         return "instruction_echo" if echoed or talks_to_model else None
 
     def _few_shot_leak(self, reading: Reading) -> str | None:
