@@ -70,6 +70,7 @@ UNGROUNDED = [
         "You rated Die Hard (1988) 4.5/5, and Heat (1995) is another Action thriller where a cop "
         "hunts down robbers.",
         "cop",
+        "unexplained_run",  # "cop hunts down robbers": four loose words in a row
     ),
     (
         "place",
@@ -77,6 +78,7 @@ UNGROUNDED = [
         "You rated Die Hard (1988) 4.5/5, and Heat (1995) is another Action thriller from the "
         "streets of chicago.",
         "chicago",
+        None,
     ),
     (
         "handle",
@@ -84,36 +86,43 @@ UNGROUNDED = [
         "You rated Die Hard (1988) 4.5/5; ask @moviebuff about Heat (1995), another Action "
         "thriller.",
         "ask",
+        "unfamiliar_words",  # "moviebuff" is in no language's word list
     ),
     (
         "insult_fr",
         "fr",
         "Vous avez noté Die Hard (1988) 4,5/5 ; Heat (1995) est un thriller pour les connards.",
         "connards",
+        None,
     ),
     (
         "number_not_a_rating",
         "en",
         "You rated Die Hard (1988) 4.5/5, and Heat (1995) is another 3 hour Action thriller.",
         "3",
+        None,
     ),
     (
         "compound_with_an_unknown_part",
         "de",
         "Du hast Die Hard (1988) mit 4,5/5 bewertet, und Heat (1995) ist ein Hafenkrimi.",
         "hafenkrimi",
+        "unfamiliar_words",  # rare in German, and no part of the task
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("language", "text", "word"),
+    ("language", "text", "word", "rules"),
     [case[1:] for case in UNGROUNDED],
     ids=[case[0] for case in UNGROUNDED],
 )
-def test_closed_mode_refuses_what_no_rule_names(items, verifiers, language, text, word):
+def test_closed_mode_refuses_what_no_rule_names(items, verifiers, language, text, word, rules):
+    """What no deny-list names: closed mode refuses the first loose word; rules mode refuses
+    only where loose words pile up or are rare (`verify.unexplained`), else lets it through."""
     task = heat_task(items, language)
-    assert check(verifiers["rules"], text, task).ok  # the gap the closed vocabulary closes
+    verdict = check(verifiers["rules"], text, task)
+    assert (verdict.ok, None if verdict.ok else verdict.reason) == (rules is None, rules)
     verdict = check(verifiers["closed"], text, task)
     assert (verdict.ok, verdict.reason, verdict.detail) == (False, "ungrounded_word", word)
 
@@ -218,7 +227,7 @@ def test_the_setting_reaches_the_offline_policy(items, default_recommender, defa
     from serve.explain.batch import offline_policy
 
     manifest = default_artifacts[1]
-    text, word = UNGROUNDED[0][2], UNGROUNDED[0][3]
+    text, word = UNGROUNDED[1][2], UNGROUNDED[1][3]  # the place, which rules mode lets through
     verdicts = {}
     for mode in ("rules", "closed"):
         settings = load_settings()

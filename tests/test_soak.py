@@ -40,6 +40,17 @@ def test_growth_tells_a_leak_from_noise():
     assert grown["grows"] and abs(grown["slope_mb_per_min"] - 40) < 0.1
 
 
+def test_the_short_run_sees_an_injected_leak():
+    """The suite's shape (60 s, a sample every 5 s, 30% warm-up): a replica that keeps 100 MB a
+    minute fails the check, a flat one passes. With a one-minute floor on the windows compared,
+    the leak passed."""
+    times = range(0, 61, 5)
+    leak = [(t, 500.0 + t / 60 * 100) for t in times]
+    flat = [(t, 500.0 + (3 if t % 10 else -3)) for t in times]
+    assert soak.growth(leak, 18)["grows"]
+    assert not soak.growth(flat, 18)["grows"]
+
+
 def test_mix_has_every_kind():
     bodies = soak.mixed_bodies(["1", "2"], [["10", "11"]], 400, seed=0)
     kinds = [soak.kind_of(body) for body in bodies]

@@ -48,6 +48,12 @@ HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout.jso
 HOLDOUT2 = Path(__file__).parent / "data" / "verifier_holdout2.yaml"
 HOLDOUT2_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout2.json"
 CLOSED_HOLDOUT2_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout2_closed.json"
+# A third (issue 19, item 8), written blind on 2026-12-07 after the verifier was frozen for it:
+# movies, artists by name only and a title-only book catalog on a 1-10 scale. The first two were
+# used to choose the unexplained-words thresholds that day, so this one is the honest figure.
+HOLDOUT3 = Path(__file__).parent / "data" / "verifier_holdout3.yaml"
+HOLDOUT3_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout3.json"
+CLOSED_HOLDOUT3_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout3_closed.json"
 # The same corpora through the verifier's "closed" mode (serve/explain/verify/grounding.py).
 CLOSED_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus_closed.json"
 CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout_closed.json"
@@ -56,14 +62,20 @@ LABELS = ("good", "bad")
 MIN_CASES_PER_LABEL = 60
 MIN_HOLDOUT_CASES_PER_LABEL = 50
 MIN_HOLDOUT2_CASES_PER_LABEL = 45
-# Floors the verifier met on the held-out corpus when it was written, less a small margin: a
-# regression fails, an improvement raises them.
-HOLDOUT_MIN_RECALL = 0.70
+MIN_HOLDOUT3_CASES_PER_LABEL = 70
+# Floors the verifier meets on each held-out corpus, less a small margin: a regression fails, an
+# improvement raises them. The first corpus gave recall 0.72 when written, the second 0.77; since
+# issue 19 (which tuned on both) they give 0.92 and 0.94, each with 2 good rejected.
+HOLDOUT_MIN_RECALL = 0.89
 HOLDOUT_MIN_PRECISION = 0.95
 MAX_GOOD_REJECTED = 0.05
-# Measured when it was wired in: recall 0.77 (16 of 71 bad accepted), 2 of 50 good rejected.
-HOLDOUT2_MIN_RECALL = 0.74
+HOLDOUT2_MIN_RECALL = 0.91
 HOLDOUT2_MAX_GOOD_REJECTED_RATE = 0.07
+# The third, run once on the frozen verifier: recall 0.93 (8 of 110 bad accepted) and 11 of 75
+# good rejected (15%), against issue 19's goal of 0.95 and 5%; the verifier before issue 19 gave
+# 0.71 and 9 of 75 there. Closed mode: recall 0.99, 52 of 75 good rejected.
+HOLDOUT3_MIN_RECALL = 0.90
+HOLDOUT3_MAX_GOOD_REJECTED = 12
 # What "closed" mode achieved when its vocabulary was frozen (measured once on the held-out
 # corpus, never tuned on it): on the tuning corpus no bad case accepted and 6 of 83 good ones
 # rejected (translated tags: "Mathematik", "décalée"); on the held-out corpus 96 of 97 bad ones
@@ -91,7 +103,7 @@ ISSUE_BYPASSES = frozenset(
     }
 )
 VOCABULARY_FIELDS = frozenset(field.name for field in fields(Vocabulary))
-CORPORA = {"corpus": CORPUS, "holdout": HOLDOUT, "holdout2": HOLDOUT2}
+CORPORA = {"corpus": CORPUS, "holdout": HOLDOUT, "holdout2": HOLDOUT2, "holdout3": HOLDOUT3}
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +131,11 @@ def holdout(corpora) -> list[Case]:
 @pytest.fixture(scope="module")
 def holdout2(corpora) -> list[Case]:
     return corpora["holdout2"]
+
+
+@pytest.fixture(scope="module")
+def holdout3(corpora) -> list[Case]:
+    return corpora["holdout3"]
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +189,7 @@ def verify(
     return results
 
 
-@pytest.mark.parametrize("name", ["corpus", "holdout", "holdout2"])
+@pytest.mark.parametrize("name", ["corpus", "holdout", "holdout2", "holdout3"])
 def test_corpus_is_well_formed(name, catalogs, request):
     """Ids unique, fields valid, and every fact is the catalog's row, so the catalog checks and
     the shared labels mean what they would mean in production."""
@@ -227,6 +244,20 @@ def test_corpus_covers_the_issue(corpus):
 def test_holdout_covers_languages_and_catalogs(holdout, holdout2):
     assert_covers(holdout, MIN_HOLDOUT_CASES_PER_LABEL)
     assert_covers(holdout2, MIN_HOLDOUT2_CASES_PER_LABEL)
+
+
+def test_third_holdout_measures_the_frozen_verifier(holdout3, catalogs):
+    """Issue 19's honest figure, in both modes, with what gets through in
+    benchmarks/results/verifier_holdout3.json; held to floors just below its first run."""
+    assert_covers(holdout3, MIN_HOLDOUT3_CASES_PER_LABEL)
+    rules = report(
+        verify(holdout3, catalogs, "rules", HOLDOUT3, HOLDOUT3_REPORT), _source(HOLDOUT3)
+    )
+    closed = verify(holdout3, catalogs, "closed", HOLDOUT3, CLOSED_HOLDOUT3_REPORT)
+    print(f"holdout3 rules {rules['rejection']}")
+    print(f"holdout3 closed {report(closed, _source(HOLDOUT3), 'closed')['rejection']}")
+    assert rules["rejection"]["recall"] >= HOLDOUT3_MIN_RECALL, rules["rejection"]
+    assert rules["rejection"]["good_rejected"] <= HOLDOUT3_MAX_GOOD_REJECTED, rules["rejection"]
 
 
 def test_second_holdout_measures_rules_and_closed_mode(holdout2_outcomes, closed_holdout2_outcomes):

@@ -16,6 +16,7 @@ catalog to tell a recommended title from another one. The shipped catalogs are k
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -109,6 +110,7 @@ class Outcome:
     case: Case
     ok: bool
     reason: str | None
+    seconds: float = 0.0  # the check alone, as the ingress pays it per explanation
 
     @property
     def correct(self) -> bool:
@@ -250,9 +252,12 @@ def evaluate(
                 catalogs[case.catalog].titles(), max_chars, vocabulary, mode
             )
         raw = json.dumps({"explanation": case.text}, ensure_ascii=False)
-        verdict = verifiers[key].check(raw, case_task(case, vocabulary))
+        task = case_task(case, vocabulary)
+        started = time.perf_counter()
+        verdict = verifiers[key].check(raw, task)
+        seconds = time.perf_counter() - started
         reason = None if verdict.ok else ":".join(filter(None, (verdict.reason, verdict.detail)))
-        outcomes.append(Outcome(case, verdict.ok, reason))
+        outcomes.append(Outcome(case, verdict.ok, reason, seconds))
     return outcomes
 
 
@@ -278,7 +283,18 @@ def summary(outcomes: list[Outcome], source: str, mode: VerifierMode) -> dict:
             "good_rejected": rejected_good,
             "good_rejected_rate": _ratio(rejected_good, len(good)),
         },
+        "check_ms": _milliseconds([o.seconds for o in outcomes]),
     }
+
+
+def _milliseconds(seconds: list[float]) -> dict:
+    """What one check costs: mean, median and the slowest 1%, in milliseconds."""
+    ordered = sorted(seconds)
+
+    def at(quantile: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(quantile * len(ordered)))] * 1e3, 3)
+
+    return {"mean": round(sum(ordered) / len(ordered) * 1e3, 3), "p50": at(0.5), "p99": at(0.99)}
 
 
 def report(outcomes: list[Outcome], source: str, mode: VerifierMode = "rules") -> dict:
@@ -297,7 +313,7 @@ def report(outcomes: list[Outcome], source: str, mode: VerifierMode = "rules") -
     for row in by_category.values():
         row["rejection_rate"] = _ratio(row["rejected"], row["cases"])
     head = summary(outcomes, source, mode)
-    del head["summary"]
+    del head["summary"], head["check_ms"]  # timings vary run to run; the command reports them
     return {
         **head,
         "bad_accepted": [

@@ -57,7 +57,8 @@ PACK = LanguagePack(
         "shouldnt ive id im weve theyre"
     ),
     explaining=(
-        "like love enjoy appreciate adore fan favorite favourite similar similarly resemble "
+        "former latter set like love enjoy appreciate adore fan favorite favourite similar "
+        "similarly resemble "
         "share common mood tone style story classic rate rating rated play played watch watched "
         "see seen saw listen listened hear heard read bought recommend recommended because "
         "since also another again more too next try give gave given get got earn earned score "

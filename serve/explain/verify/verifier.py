@@ -121,9 +121,11 @@ class Verifier:
             or roles.recommended_as_seen(reading, evidence)
             or roles.known_called_new(reading, task.known)
             or roles.evidence_as_recommended(reading, evidence)
-            or unexplained.unexplained_run(reading, task)
-            or unexplained.unfamiliar_words(reading, task)
         )
+        if not reason and not self._closed:  # closed mode refuses every such word below
+            reason = unexplained.unexplained_run(reading, task) or unexplained.unfamiliar_words(
+                reading, task
+            )
         if reason:
             return Verdict(False, reason, text)
         if self._closed:
