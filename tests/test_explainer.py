@@ -285,6 +285,19 @@ def test_admission_refuses_calls_that_cannot_finish_in_the_budget():
     assert not llm.calls
 
 
+def test_admission_plans_for_the_retries_items_take():
+    """Items whose first answers are rejected take two calls: once that is learnt, half as many
+    items fit the same budget (issue 18's `deadline` templates under load)."""
+    admission = Admission(expected_call_s=1.0, max_calls_per_request=10)
+    assert admission.plan(calls=10, budget_s=10).admitted == 8  # 80% of 10 s at 1 call/s
+    subject, llm = policy(["not json", "still not json"] * 6, admission=admission)
+    for _ in range(6):  # past the cache, which would answer the same task's template
+        assert run(subject._ask_llm(TASK)).reason == TemplateReason.REJECTED
+    assert len(llm.calls) == 12 and admission.calls_per_item > 1.8
+    admission.throughput = 1.0  # the fake LLM answered instantly; keep the budget's arithmetic
+    assert admission.plan(calls=10, budget_s=10).admitted == 4
+
+
 def test_cached_items_are_served_even_when_the_llm_is_overloaded():
     admission = Admission(expected_call_s=0.1, max_calls_per_request=10)
     subject, _ = policy([GOOD], admission=admission)

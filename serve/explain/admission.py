@@ -9,6 +9,11 @@ were in flight saw the engine complete `c / d` calls per second. `n` new calls o
 `q` already queued then finish in about `(q + n) / throughput` seconds. The queue is the larger
 this replica's own in-flight calls plus the engine's other unfinished requests (polled from the
 LLM deployment), so other replicas' and direct chat-completion traffic count too.
+
+An item is not always one call: when the verifier rejects the first answer, a stricter retry
+follows. So an item is planned as the calls items have recently taken (`calls_per_item`, 1 to
+2), or under load the retries of admitted items run past the deadline (issue 18 saw 9 to 12
+`deadline` templates per level).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class Admission:
         self.enabled = enabled
         self.in_flight = 0
         self.foreign_queue = 0  # the engine's requests that are not this replica's calls
+        self.calls_per_item = 1.0  # LLM calls an explained item took, first answer and retry
         self._area = 0.0  # integral of in_flight over time, for the average concurrency
         self._changed = time.monotonic()
 
@@ -62,7 +68,8 @@ class Admission:
         capped = calls - wanted
         if not self.enabled:
             return Plan(wanted, capped, 0)
-        fits = math.floor(budget_s * BUDGET_SHARE * self.throughput) - self.queue()
+        room = budget_s * BUDGET_SHARE * self.throughput - self.queue()
+        fits = math.floor(room / self.calls_per_item)
         admitted = max(0, min(wanted, fits))
         return Plan(admitted, capped, wanted - admitted)
 
@@ -80,6 +87,10 @@ class Admission:
             concurrency = max(1.0, (self._area - area_at_start) / seconds)
             sample = concurrency / seconds
             self.throughput = (1 - SMOOTHING) * self.throughput + SMOOTHING * sample
+
+    def item_done(self, calls: int) -> None:
+        """Record how many calls an item took (2 when its first answer was rejected)."""
+        self.calls_per_item = (1 - SMOOTHING) * self.calls_per_item + SMOOTHING * calls
 
     def _advance(self) -> None:
         now = time.monotonic()

@@ -120,7 +120,7 @@ class ExplanationPolicy:
         return record(explanation)
 
     async def _ask_llm(self, task: ExplainTask) -> Explanation:
-        for strict in self.attempts():
+        for tried, strict in enumerate(self.attempts(), start=1):
             messages = prompts.messages(task, strict, self.settings.few_shot)
             token = self.admission.started()
             start = time.monotonic()
@@ -139,9 +139,11 @@ class ExplanationPolicy:
                 self.admission.finished(token, time.monotonic() - start, completed)
             verdict = self.verifier.check(raw, task)
             if verdict.ok:
+                self.admission.item_done(tried)
                 return Explanation(verdict.text, verdict.cited_item_ids, "llm", task.language)
             metrics.VERIFIER_FAILURES.labels(reason=verdict.reason).inc()
             log.debug("rejected explanation (%s): %r", verdict.reason, raw[:200])
+        self.admission.item_done(len(self.attempts()))
         return template_explanation(task, TemplateReason.REJECTED)
 
     async def explain_all(
