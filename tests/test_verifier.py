@@ -798,7 +798,8 @@ def tagged_task(ronin_task: ExplainTask) -> ExplainTask:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        # A tag is quoted whole and in lower case, or not at all.
+        # A tag is quoted whole and in lower case (a one-word one may be capitalized as a name
+        # is: "Pixar"), or not at all.
         ("You rated Heat (1995) 4/5, and Ronin (1998) has a great car chase.", "ok"),
         ("You rated Heat (1995) 4/5, and Ronin (1998) moves to Paris.", "invented_entity"),
         ("You rated Heat (1995) 4/5, and Ronin (1998) has a Car Chase too.", "invented_entity"),

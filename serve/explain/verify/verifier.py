@@ -144,15 +144,18 @@ class Verifier:
         allowed += [(m.start, m.end) for m in catalog_mentions if m.item_ids & evidence.allowed_ids]
         allowed += phrase_spans(tokens, evidence.genre_labels)
         allowed += phrase_spans(tokens, evidence.quotable_tags, lower_case=True)
-        # A tag in title case ("Pixar") is still the tag, unless it names another title; in
-        # capitals ("AFI", "HDTV") it reads as a claim of its own.
+        # A one-word tag in title case ("Pixar") is still the tag, as a name is written, unless
+        # it names another title; in capitals ("AFI", "HDTV") or as a capitalized phrase ("a Car
+        # Chase") it reads as a claim or a title of its own.
         titled = [
             (m.start, m.end) for m in catalog_mentions if not m.item_ids & evidence.allowed_ids
         ]
         allowed += [
             (start, end)
             for start, end in phrase_spans(tokens, evidence.quotable_tags)
-            if text[start:end].istitle() and not any(s < end and start < e for s, e in titled)
+            if text[start:end].istitle()
+            and " " not in text[start:end]
+            and not any(s < end and start < e for s, e in titled)
         ]
         bare = [without_elision(text, token) for token in tokens]
         return Reading(text, tokens, catalog_mentions, task_mentions, allowed, bare)
