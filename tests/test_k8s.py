@@ -393,22 +393,44 @@ def ray_pods(service: dict) -> dict[str, dict[str, str]]:
     return {group: kuberay_pod_labels(group, t) for group, t in pod_templates(service).items()}
 
 
+EDGE = (APP_NAMESPACE, {"app.kubernetes.io/name": "recsplain-edge"})
+EDGE_PORT = 8080
+
+
+def edge_deployment(documents: list[dict]) -> dict | None:
+    return next(
+        (
+            d
+            for d in of_kind(documents, "Deployment")
+            if d["metadata"]["name"] == EDGE[1]["app.kubernetes.io/name"]
+        ),
+        None,
+    )
+
+
 def test_network_policies_open_only_the_serve_port(rendered):
-    documents = rendered[1]
+    """The base opens the Serve port to everyone; the overlays put the edge proxy in front, and
+    only it (with the operator and Prometheus) reaches the Serve port, while anyone reaches it."""
+    name, documents = rendered
     policies = of_kind(documents, "NetworkPolicy")
     pods = ray_pods(ray_service(documents))
     imposter = ("elsewhere", pods["cpu"])  # a pod with the cluster's labels, in another namespace
+    fronted = edge_deployment(documents) is not None
+    assert fronted == (name != "base"), name
     for group, labels in pods.items():
         # A default deny: a policy with no rule that selects every Ray pod for Ingress.
         assert any(
             selects(p["spec"]["podSelector"], labels) and not p["spec"].get("ingress")
             for p in policies
         ), group
-        for source in (STRANGER, imposter, OPERATOR, PROMETHEUS, ("monitoring", {})):
+        for source in (OPERATOR, PROMETHEUS, EDGE):
             assert admits(policies, labels, source, SERVE_PORT), (group, source)
+        for source in (STRANGER, imposter, ("monitoring", {})):
+            assert admits(policies, labels, source, SERVE_PORT) is not fronted, (group, source)
         for port in RAY_PORTS:
             assert not admits(policies, labels, STRANGER, port), (group, port)
             assert not admits(policies, labels, imposter, port), (group, port)
+            assert not admits(policies, labels, EDGE, port), (group, port)
             for peer in pods.values():  # the cluster's own pods reach every port
                 assert admits(policies, labels, (APP_NAMESPACE, peer), port), (group, port)
         # Prometheus scrapes Ray's metrics; a pod with its labels elsewhere can't.
@@ -416,11 +438,54 @@ def test_network_policies_open_only_the_serve_port(rendered):
         assert not admits(policies, labels, ("default", PROMETHEUS[1]), 8080), group
         assert not admits(policies, labels, ("monitoring", {"app": "grafana"}), 8080), group
         assert not admits(policies, labels, PROMETHEUS, 6379), group
-    # The rules admitting anyone at all name the Serve port and nothing else.
+    if fronted:
+        assert admits(policies, EDGE[1], STRANGER, EDGE_PORT)
+        assert not admits(policies, EDGE[1], STRANGER, 9090)
+    # The rules admitting anyone at all name the public port and nothing else.
+    public = {"port": EDGE_PORT if fronted else SERVE_PORT, "protocol": "TCP"}
     for policy in policies:
         for rule in policy["spec"].get("ingress", []):
             if not rule.get("from"):
-                assert rule.get("ports") == [{"port": SERVE_PORT, "protocol": "TCP"}], policy
+                assert rule.get("ports") == [public], policy
+
+
+def test_the_edge_proxy_is_locked_down_and_runs_the_tested_caddyfile(rendered):
+    """Non-root, read-only, no token, limits, a pinned image, and the Caddyfile that
+    tests/test_edge_proxy.py runs, mounted as written."""
+    name, documents = rendered
+    deployment = edge_deployment(documents)
+    if deployment is None:
+        assert name == "base"
+        return
+    pod = deployment["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+    image, _, tag = container["image"].rpartition(":")
+    assert image == "caddy" and tag and tag != "latest"
+    env = {v["name"]: v["value"] for v in container["env"]}
+    assert (
+        env["EDGE_UPSTREAM"]
+        == f"{ray_service(documents)['spec']['serveService']['metadata']['name']}:{SERVE_PORT}"
+    )
+    assert env["EDGE_READ_HEADER_TIMEOUT"].endswith("s")
+    [volume] = [v for v in pod["volumes"] if "configMap" in v]
+    [config_map] = [
+        c
+        for c in of_kind(documents, "ConfigMap")
+        if c["metadata"]["name"] == volume["configMap"]["name"]
+    ]
+    caddyfile = PROJECT_ROOT / "k8s" / "components" / "edge-proxy" / "Caddyfile"
+    assert config_map["data"]["Caddyfile"] == caddyfile.read_text()
+    [service] = [
+        s for s in of_kind(documents, "Service") if s["metadata"]["name"] == "recsplain-edge"
+    ]
+    assert selects({"matchLabels": service["spec"]["selector"]}, EDGE[1])
 
 
 def test_without_the_policies_every_pod_could_reach_gcs(rendered):
