@@ -128,7 +128,7 @@ def test_malformed_output_is_rejected(
         ("Because you liked The Godfather, this award winner fits.", "invented_entity"),
         # Ratings the evidence does not have.
         ("Because you rated The Godfather 3/5, you will like Casino.", "wrong_rating"),
-        ("Because you rated it 3, The Godfather fans will like Casino.", "wrong_rating"),
+        ("Because you rated it 3, The Godfather fans will like Casino.", "unscaled_rating"),
         ("You gave The Godfather 4 stars.", "wrong_rating"),
         ("You gave The Godfather 4 out of 5.", "wrong_rating"),
         ("You gave The Godfather three stars.", "wrong_rating"),
@@ -655,10 +655,10 @@ def test_a_genre_that_is_also_a_catalog_title_is_a_genre(verifier: Verifier, fac
         ),
         ("es", "Valoraste Heat (1995) con 4/5; Ronin (1998) es otra comedia.", "wrong_genre"),
         # Ratings in words, without a scale, or on another scale than the catalog's.
-        ("en", "You gave Heat (1995) a 3, so try Ronin (1998).", "wrong_rating"),
+        ("en", "You gave Heat (1995) a 3, so try Ronin (1998).", "unscaled_rating"),
         ("en", "You rated Heat (1995) nine out of ten, so try Ronin (1998).", "wrong_rating"),
         ("en", "You gave Heat (1995) four and a half stars, so try Ronin (1998).", "wrong_rating"),
-        ("en", "After scoring Heat (1995) a 2, you may like Ronin (1998).", "wrong_rating"),
+        ("en", "After scoring Heat (1995) a 2, you may like Ronin (1998).", "unscaled_rating"),
         ("en", "You rated Heat (1995) 8/10, so try Ronin (1998).", "wrong_rating"),
         ("en", "You rated Heat (1995) 10/5, so try Ronin (1998).", "wrong_rating"),
         (
@@ -674,9 +674,13 @@ def test_a_genre_that_is_also_a_catalog_title_is_a_genre(verifier: Verifier, fac
         (
             "fr",
             "Vous avez donné un 3 à Heat (1995), donc Ronin (1998) vous plaira.",
-            "wrong_rating",
+            "unscaled_rating",
         ),
-        ("es", "Valoraste Heat (1995) con un 3, así que Ronin (1998) te gustará.", "wrong_rating"),
+        (
+            "es",
+            "Valoraste Heat (1995) con un 3, así que Ronin (1998) te gustará.",
+            "unscaled_rating",
+        ),
         # A wrong year.
         ("en", "You liked Heat (1996), so try Ronin (1998).", "stray_year"),
         ("en", "You rated Heat, a 1996 classic, 4/5; try Ronin (1998).", "stray_year"),
@@ -758,7 +762,6 @@ def test_issue_10_bypasses_are_rejected(
     [
         ("en", "You gave Heat (1995) four stars, so Ronin (1998) is another Action Thriller."),
         ("en", "You gave Heat (1995) 4 out of 5, and Ronin (1998) is a tense Crime pick."),
-        ("en", "Because you rated it 4, Heat (1995) fans will like Ronin (1998)."),
         ("en", "Heat is a classic you rated 4/5, and Ronin (1998) is as tense."),
         ("en", "Fans of Heat (1995), which you rated 4/5, will enjoy Ronin (1998)."),
         ("en", "You rated Heat (1995) 4/5, and both are gritty crime thrillers."),
@@ -820,8 +823,11 @@ def test_a_rating_beyond_the_scale_is_never_quoted(verifier, ronin_task):
     """Issue 10: a history rating of 10 on a 5 scale came back as "10/5"."""
     heat, godfather = ronin_task.evidence
     out_of_range = replace(ronin_task, evidence=(replace(heat, rating=10.0), godfather))
-    for text in ("You rated Heat (1995) 10/5, so try Ronin (1998).", "You gave Heat (1995) a 10."):
-        assert verifier.check(explain(text), out_of_range).reason == "wrong_rating", text
+    for text, reason in (
+        ("You rated Heat (1995) 10/5, so try Ronin (1998).", "wrong_rating"),
+        ("You gave Heat (1995) a 10.", "unscaled_rating"),  # issue 19: no scale, no rating
+    ):
+        assert verifier.check(explain(text), out_of_range).reason == reason, text
 
 
 # Issue 15: a title-only game catalog (hours played, no labels) and a MovieLens role error.

@@ -41,6 +41,8 @@ PACK = LanguagePack(
         "zwei wieder"
     ),
     explaining=(
+        "oft häufig besonders deshalb daher ebenfalls gern gerne genauso bestimmt vielleicht "
+        "wahrscheinlich hören hört spielen spielt meistgespielt meistgehört "
         "mögen mochtest gemocht lieben geliebt gefallen gefällt gefiel genießen genossen fan "
         "liebling lieblings favorit ähnlich ähneln ähnelt gemeinsam teilen teilt stimmung ton "
         "stil geschichte klassiker bewerten bewertet bewertung note benotet spielen gespielt "

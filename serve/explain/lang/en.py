@@ -57,6 +57,7 @@ PACK = LanguagePack(
         "shouldnt ive id im weve theyre"
     ),
     explaining=(
+        "often usually likewise therefore especially probably perhaps maybe surely "
         "former latter set like love enjoy appreciate adore fan favorite favourite similar "
         "similarly resemble "
         "share common mood tone style story classic rate rating rated play played watch watched "

@@ -34,6 +34,8 @@ PACK = LanguagePack(
         "toda todos todas ambos ambas dos aquí así"
     ),
     explaining=(
+        "menudo también igualmente eso así especialmente seguramente quizás probablemente "
+        "suele suelen escuchar escuchan escuchado jugar juegan jugado "
         "gustar gusto encantar disfrutar fan favorito favoritos preferido similar parecido "
         "parecer compartir común ambiente tono estilo historia clásico valorar valoraste "
         "calificar puntuar dar diste jugar escuchar ver viste leer comprar recomendar "

@@ -34,6 +34,8 @@ PACK = LanguagePack(
         "autres tout tous toute toutes tel telle deux"
     ),
     explaining=(
+        "souvent également donc ainsi particulièrement volontiers sûrement probablement "
+        "écouter écoutez écoutes écouté jouer joué "
         "aimer plaire plu plaira plairait adorer apprécier fan favori favoris favorite préféré "
         "similaire semblable ressembler partager commun ambiance ton style histoire classique "
         "noter note donner donné jouer joué écouter écouté regarder regardé voir vu lire lu "

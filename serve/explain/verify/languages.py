@@ -3,7 +3,8 @@ text is in the language asked for.
 
 Tiny LLMs drift into English when asked for German, or the other way round; a full language
 identifier is overkill for one or two sentences, so the check counts common function words that
-belong to one language only. Titles and catalog labels are removed first: "Das Boot" in an
+belong to one language only, and words wordfreq finds far more often in one language than in
+the others. Titles and catalog labels are removed first: "Das Boot" in an
 English sentence says nothing about the sentence's language.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 
 from serve.explain.lang import LANGUAGES, PACKS, of_every_pack
 from serve.explain.text import letter_words, word_set
+from serve.explain.verify.frequency import language_of
 
 # Below this many words there is too little to judge: the text passes.
 MIN_SCORABLE_WORDS = 4
@@ -58,6 +60,10 @@ def looks_like(text: str, language: str, ignore: Iterable[str] = ()) -> bool:
     if len(words) < MIN_SCORABLE_WORDS:
         return True
     hits = {name: sum(word in markers for word in words) for name, markers in _MARKERS.items()}
+    # Beyond the function words: words that clearly belong to one language ("devrait", "libro").
+    for word in words:
+        if (owner := language_of(word)) is not None and word not in _MARKERS[owner]:
+            hits[owner] += 1
     asked = hits.pop(language)
     other = max(hits.values())
     if asked == 0:

@@ -44,6 +44,8 @@ _CUES = (
     r"|bewertet|bewertest|bewertung|benotet|vergeben|gabst|noté|notée|notés|note|donné|donnée"
     r"|attribué|valoraste|valorado|valorada|valoración|calificaste|calificación|puntuaste"
     r"|puntuación|diste|otorgaste"
+    # "Tu as mis un 9", "Le pusiste un 5", "Du hast ihm eine 9 gegeben".
+    r"|mis|mise|mettez|mets|pusiste|pones|puso|gegeben|gibst|vergabst"
 )
 # Ordered: "4 von 5 Sternen" is one rating of 4, not also one of 5 stars.
 _SCALED = re.compile(
@@ -95,6 +97,7 @@ class Quote:
     end: int
     value: float
     scale: float | None = None  # the scale it was quoted on, when it says ("9/10": 10)
+    bare: bool = False  # a number by a rating verb, with no scale and no stars ("gave it a 9")
 
 
 def quotes_count(text: str) -> bool:
@@ -139,7 +142,7 @@ def rating_quotes(text: str, scale_max: float) -> list[Quote]:
             start = match.start("value")
             if free(start):
                 taken.append((start, match.end()))
-                quotes.append(Quote(start, match.end(), _value(match)))
+                quotes.append(Quote(start, match.end(), _value(match), bare=True))
     return sorted(quotes, key=lambda quote: quote.start)
 
 

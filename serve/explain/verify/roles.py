@@ -191,6 +191,8 @@ def wrong_rating(reading: Reading, evidence: Evidence) -> str | None:
             return "wrong_number"  # no count is evidence, and a share was read above
         return _wrong_standing(reading, evidence, text)
     for quote in ratings.rating_quotes(text, evidence.scale_max):
+        if quote.bare:
+            return "unscaled_rating"  # "gave Léon a 9": a reader cannot tell 9 of what
         if quote.scale is not None and not _same(quote.scale, evidence.scale_max):
             return "wrong_rating"  # "4.5/5" on a 1-10 catalog: not the rating the user gave
         if quote.value > evidence.scale_max + 1e-6:

@@ -9,7 +9,7 @@ import re
 
 from serve.explain.explanation import ExplainTask
 from serve.explain.text import YEAR_IN_TEXT, Token, catalog_words
-from serve.explain.verify import claims, surface
+from serve.explain.verify import claims, surface, unexplained
 from serve.explain.verify.evidence import PEOPLE, Evidence, Reading, phrase_spans
 from serve.explain.verify.languages import EVERYDAY_WORDS, SENTENCE_STARTERS, STOPWORDS, looks_like
 
@@ -78,7 +78,8 @@ def invented_entity(reading: Reading, evidence: Evidence, language: str) -> str 
         german_noun = language == "de" and token.norm.isalpha() and index > 0
         if german_noun:  # a name only where "von" ties it to the item: "ein Film von Lang"
             german_noun = reading.tokens[index - 1].norm != "von"
-        if (_name_like(token) and not german_noun) or norm in PEOPLE or norm in claims.CLAIM_WORDS:
+        named = _name_like(token, language) and not german_noun
+        if named or norm in PEOPLE or norm in claims.CLAIM_WORDS:
             return "invented_entity"
     claimed = claims.CLAIM_PHRASES.finditer(reading.text)
     if any(not reading.allows(match.start(), match.end()) for match in claimed):
@@ -111,7 +112,7 @@ def invented_user_fact(reading: Reading) -> str | None:
 _NOT_NAME_ENDINGS = ("ing", "ly", "ed")
 
 
-def _name_like(token: Token) -> bool:
+def _name_like(token: Token, language: str) -> bool:
     if (
         not token.capitalized
         or token.norm[:1].isdigit()
@@ -121,7 +122,13 @@ def _name_like(token: Token) -> bool:
         return False
     if not token.sentence_initial:
         return True
-    return token.norm not in SENTENCE_STARTERS and not token.norm.endswith(_NOT_NAME_ENDINGS)
+    # At a sentence start a capital says nothing: a word common in the language ("Fancy",
+    # "Readers") is that word, a rarer one ("Nolan") may be a name.
+    return (
+        token.norm not in SENTENCE_STARTERS
+        and not token.norm.endswith(_NOT_NAME_ENDINGS)
+        and not unexplained.common(token.norm, language, unexplained.COMMON_AT_START_ZIPF)
+    )
 
 
 def wrong_genre(reading: Reading, evidence: Evidence, language: str) -> str | None:

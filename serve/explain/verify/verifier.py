@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from serve.explain.explanation import ExplainTask
 from serve.explain.text import tokenize, words_of
-from serve.explain.verify import claims, grounding, roles, rules, surface, unexplained
+from serve.explain.verify import claims, frequency, grounding, roles, rules, surface, unexplained
 from serve.explain.verify.evidence import Evidence, Reading, phrase_spans, without_elision
 from serve.explain.verify.injection import is_unsafe
 from serve.explain.verify.rules import ngrams
@@ -75,7 +75,7 @@ class Verifier:
         )
         self._max_chars = max_chars
         self._closed = closed
-        unexplained.warm()
+        frequency.warm()
 
     def check(self, raw: str, task: ExplainTask) -> Verdict:
         """The first rule `raw` breaks, or ok with the cleaned text and the evidence it cites."""
