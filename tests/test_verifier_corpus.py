@@ -48,12 +48,15 @@ HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout.jso
 HOLDOUT2 = Path(__file__).parent / "data" / "verifier_holdout2.yaml"
 HOLDOUT2_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout2.json"
 CLOSED_HOLDOUT2_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout2_closed.json"
-# A third (issue 19, item 8), written blind on 2026-12-07 after the verifier was frozen for it:
-# movies, artists by name only and a title-only book catalog on a 1-10 scale. The first two were
-# used to choose the unexplained-words thresholds that day, so this one is the honest figure.
+# A third and a fourth (issue 19, item 8), each written blind on 2026-12-07 and run once on a
+# frozen verifier: movies, artists by name only, and a title-only book (1-10) or game (hours)
+# catalog. The third was then tuned on (round two), so the fourth is the honest figure.
 HOLDOUT3 = Path(__file__).parent / "data" / "verifier_holdout3.yaml"
 HOLDOUT3_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout3.json"
 CLOSED_HOLDOUT3_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout3_closed.json"
+HOLDOUT4 = Path(__file__).parent / "data" / "verifier_holdout4.yaml"
+HOLDOUT4_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout4.json"
+CLOSED_HOLDOUT4_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout4_closed.json"
 # The same corpora through the verifier's "closed" mode (serve/explain/verify/grounding.py).
 CLOSED_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus_closed.json"
 CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout_closed.json"
@@ -65,17 +68,21 @@ MIN_HOLDOUT2_CASES_PER_LABEL = 45
 MIN_HOLDOUT3_CASES_PER_LABEL = 70
 # Floors the verifier meets on each held-out corpus, less a small margin: a regression fails, an
 # improvement raises them. The first corpus gave recall 0.72 when written, the second 0.77; since
-# issue 19 (which tuned on both) they give 0.92 and 0.94, each with 2 good rejected.
+# issue 19 (which tuned on both) they give 0.92 and 0.92, each with 2 good rejected.
 HOLDOUT_MIN_RECALL = 0.89
 HOLDOUT_MIN_PRECISION = 0.95
 MAX_GOOD_REJECTED = 0.05
 HOLDOUT2_MIN_RECALL = 0.91
 HOLDOUT2_MAX_GOOD_REJECTED_RATE = 0.07
-# The third, run once on the frozen verifier: recall 0.93 (8 of 110 bad accepted) and 11 of 75
-# good rejected (15%), against issue 19's goal of 0.95 and 5%; the verifier before issue 19 gave
-# 0.71 and 9 of 75 there. Closed mode: recall 0.99, 52 of 75 good rejected.
+# The third, run once on the round-one verifier: recall 0.93 and 11 of 75 good rejected; after
+# round two tuned on it, 0.93 and 4 of 75. The fourth, run once on the round-two verifier:
+# recall 0.87 (13 of 100 bad accepted) and 10 of 80 good rejected (12.5%), against issue 19's
+# goal of 0.95 and 5%; the verifier before issue 19 gave 0.70 and 10 of 80 there, round one
+# 0.86 and 13. Closed mode: recall 1.0, 62 of 80 good rejected.
 HOLDOUT3_MIN_RECALL = 0.90
-HOLDOUT3_MAX_GOOD_REJECTED = 12
+HOLDOUT3_MAX_GOOD_REJECTED = 6
+HOLDOUT4_MIN_RECALL = 0.85
+HOLDOUT4_MAX_GOOD_REJECTED = 11
 # What "closed" mode achieved when its vocabulary was frozen (measured once on the held-out
 # corpus, never tuned on it): on the tuning corpus no bad case accepted and 6 of 83 good ones
 # rejected (translated tags: "Mathematik", "décalée"); on the held-out corpus 96 of 97 bad ones
@@ -103,7 +110,13 @@ ISSUE_BYPASSES = frozenset(
     }
 )
 VOCABULARY_FIELDS = frozenset(field.name for field in fields(Vocabulary))
-CORPORA = {"corpus": CORPUS, "holdout": HOLDOUT, "holdout2": HOLDOUT2, "holdout3": HOLDOUT3}
+CORPORA = {
+    "corpus": CORPUS,
+    "holdout": HOLDOUT,
+    "holdout2": HOLDOUT2,
+    "holdout3": HOLDOUT3,
+    "holdout4": HOLDOUT4,
+}
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +149,11 @@ def holdout2(corpora) -> list[Case]:
 @pytest.fixture(scope="module")
 def holdout3(corpora) -> list[Case]:
     return corpora["holdout3"]
+
+
+@pytest.fixture(scope="module")
+def holdout4(corpora) -> list[Case]:
+    return corpora["holdout4"]
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +207,7 @@ def verify(
     return results
 
 
-@pytest.mark.parametrize("name", ["corpus", "holdout", "holdout2", "holdout3"])
+@pytest.mark.parametrize("name", list(CORPORA))
 def test_corpus_is_well_formed(name, catalogs, request):
     """Ids unique, fields valid, and every fact is the catalog's row, so the catalog checks and
     the shared labels mean what they would mean in production."""
@@ -246,29 +264,34 @@ def test_holdout_covers_languages_and_catalogs(holdout, holdout2):
     assert_covers(holdout2, MIN_HOLDOUT2_CASES_PER_LABEL)
 
 
-def test_third_holdout_measures_the_frozen_verifier(holdout3, catalogs):
-    """Issue 19's honest figure, in both modes, with what gets through in
-    benchmarks/results/verifier_holdout3.json; held to floors just below its first run."""
-    assert_covers(holdout3, MIN_HOLDOUT3_CASES_PER_LABEL)
-    rules = report(
-        verify(holdout3, catalogs, "rules", HOLDOUT3, HOLDOUT3_REPORT), _source(HOLDOUT3)
-    )
-    closed = verify(holdout3, catalogs, "closed", HOLDOUT3, CLOSED_HOLDOUT3_REPORT)
-    print(f"holdout3 rules {rules['rejection']}")
-    print(f"holdout3 closed {report(closed, _source(HOLDOUT3), 'closed')['rejection']}")
-    assert rules["rejection"]["recall"] >= HOLDOUT3_MIN_RECALL, rules["rejection"]
-    assert rules["rejection"]["good_rejected"] <= HOLDOUT3_MAX_GOOD_REJECTED, rules["rejection"]
-
-
-def test_second_holdout_measures_rules_and_closed_mode(holdout2_outcomes, closed_holdout2_outcomes):
-    """Held out from the rules of issue 15 as well; measured once when it was wired in, and held
-    to floors just below (see HOLDOUT2_*), with the cases that get through in
-    benchmarks/results/verifier_holdout2.json."""
-    rules = report(holdout2_outcomes, _source(HOLDOUT2))["rejection"]
-    closed = report(closed_holdout2_outcomes, _source(HOLDOUT2), "closed")["rejection"]
-    print(f"holdout2 rules {rules}\nholdout2 closed {closed}")
-    assert rules["recall"] >= HOLDOUT2_MIN_RECALL, rules
-    assert rules["good_rejected_rate"] <= HOLDOUT2_MAX_GOOD_REJECTED_RATE, rules
+@pytest.mark.parametrize(
+    ("name", "source", "reports", "floors"),
+    [
+        (
+            "holdout3",
+            HOLDOUT3,
+            (HOLDOUT3_REPORT, CLOSED_HOLDOUT3_REPORT),
+            (HOLDOUT3_MIN_RECALL, HOLDOUT3_MAX_GOOD_REJECTED),
+        ),
+        (
+            "holdout4",
+            HOLDOUT4,
+            (HOLDOUT4_REPORT, CLOSED_HOLDOUT4_REPORT),
+            (HOLDOUT4_MIN_RECALL, HOLDOUT4_MAX_GOOD_REJECTED),
+        ),
+    ],
+)
+def test_issue_19_holdouts_hold_their_floors(name, source, reports, floors, catalogs, request):
+    """Issue 19's figures in both modes, with what gets through in benchmarks/results; each held
+    to floors just below what it gave (see HOLDOUT3_*, HOLDOUT4_*)."""
+    cases = request.getfixturevalue(name)
+    assert_covers(cases, MIN_HOLDOUT3_CASES_PER_LABEL)
+    rules = report(verify(cases, catalogs, "rules", source, reports[0]), _source(source))
+    closed = verify(cases, catalogs, "closed", source, reports[1])
+    print(f"{name} rules {rules['rejection']}")
+    print(f"{name} closed {report(closed, _source(source), 'closed')['rejection']}")
+    assert rules["rejection"]["recall"] >= floors[0], rules["rejection"]
+    assert rules["rejection"]["good_rejected"] <= floors[1], rules["rejection"]
 
 
 def assert_covers(corpus: list[dict], min_per_label: int) -> None:
