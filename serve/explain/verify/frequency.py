@@ -1,6 +1,6 @@
 """How frequent a word is in each explanation language, from wordfreq's lists (in its wheel, no
 download): what tells an ordinary word from a rare or foreign one (`unexplained`) and one
-language from another (`languages`)."""
+language from another (`languages`), and a common word from a name (`rules`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,20 @@ def zipf(word: str) -> dict[str, float]:
     from wordfreq import zipf_frequency
 
     return {code: zipf_frequency(word, code) for code in LANGUAGES}
+
+
+def own_and_other(word: str, language: str) -> tuple[float, float]:
+    """`word`'s frequency in `language`, and its highest in any other."""
+    frequency = zipf(word)
+    return frequency[language], max(value for code, value in frequency.items() if code != language)
+
+
+def common(word: str, language: str, at_least: float) -> bool:
+    """Whether `word` is at least this frequent in `language` and not far more so elsewhere."""
+    if any(char.isdigit() for char in word):
+        return False
+    own, other = own_and_other(word, language)
+    return own >= at_least and other - own < MARGIN
 
 
 def language_of(word: str) -> str | None:

@@ -9,7 +9,7 @@ import re
 
 from serve.explain.explanation import ExplainTask
 from serve.explain.text import YEAR_IN_TEXT, Token, catalog_words
-from serve.explain.verify import claims, surface, unexplained
+from serve.explain.verify import claims, frequency, surface
 from serve.explain.verify.evidence import PEOPLE, Evidence, Reading, phrase_spans
 from serve.explain.verify.languages import EVERYDAY_WORDS, SENTENCE_STARTERS, STOPWORDS, looks_like
 
@@ -110,6 +110,9 @@ def invented_user_fact(reading: Reading) -> str | None:
 
 # Words of these endings are verbs and adverbs, not names, wherever they stand ("Loving").
 _NOT_NAME_ENDINGS = ("ing", "ly", "ed")
+# A capitalized word at a sentence start this common is that word, not a name ("Fancy another
+# comedy?"); "Nolan" (3.6) stays a name.
+COMMON_AT_START_ZIPF = 4.3
 
 
 def _name_like(token: Token, language: str) -> bool:
@@ -127,7 +130,7 @@ def _name_like(token: Token, language: str) -> bool:
     return (
         token.norm not in SENTENCE_STARTERS
         and not token.norm.endswith(_NOT_NAME_ENDINGS)
-        and not unexplained.common(token.norm, language, unexplained.COMMON_AT_START_ZIPF)
+        and not frequency.common(token.norm, language, COMMON_AT_START_ZIPF)
     )
 
 

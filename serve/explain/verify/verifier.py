@@ -123,9 +123,7 @@ class Verifier:
             or roles.evidence_as_recommended(reading, evidence)
         )
         if not reason and not self._closed:  # closed mode refuses every such word below
-            reason = unexplained.unexplained_run(reading, task) or unexplained.unfamiliar_words(
-                reading, task
-            )
+            reason = unexplained.unexplained_words(reading, task)
         if reason:
             return Verdict(False, reason, text)
         if self._closed:
