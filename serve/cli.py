@@ -443,13 +443,14 @@ def verifier_eval_command(
         raise _fail(str(error)) from None
     checked: VerifierMode = mode  # type: ignore[assignment]
     outcomes = verifier_eval.evaluate(cases, catalogs, checked)
-    text = "\n".join(verifier_eval.lines(outcomes, str(corpus), checked)) + "\n"
+    head = verifier_eval.summary(outcomes, str(corpus), checked)
+    text = "\n".join(verifier_eval.lines(outcomes, head)) + "\n"
     if json_path is None:
         typer.echo(text, nl=False)
         return
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(text, encoding="utf-8")
-    rejection = verifier_eval.summary(outcomes, str(corpus), checked)["rejection"]
+    rejection = head["rejection"]
     console.print(
         f"[green]wrote[/] {json_path}: recall {rejection['recall']}, "
         f"{rejection['good_rejected']} good rejected ({rejection['good_rejected_rate']})"

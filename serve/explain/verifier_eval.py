@@ -332,8 +332,8 @@ def report(outcomes: list[Outcome], source: str, mode: VerifierMode = "rules") -
     }
 
 
-def lines(outcomes: list[Outcome], source: str, mode: VerifierMode) -> Iterator[str]:
-    """The JSON lines `verifier-eval` writes: one verdict per case, the summary last."""
+def lines(outcomes: list[Outcome], head: dict) -> Iterator[str]:
+    """The JSON lines `verifier-eval` writes: one verdict per case, the summary (`head`) last."""
     for outcome in outcomes:
         yield json.dumps(outcome.line(), ensure_ascii=False)
-    yield json.dumps(summary(outcomes, source, mode), ensure_ascii=False)
+    yield json.dumps(head, ensure_ascii=False)
