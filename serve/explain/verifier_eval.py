@@ -26,12 +26,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from retrieval.config import RetrievalConfig
+from retrieval.config import DataConfig, RetrievalConfig
 from serve.config import PROJECT_ROOT, VerifierMode, load_settings
 from serve.explain.explanation import ExplainTask, Fact
 from serve.explain.lang import LANGUAGES
 from serve.explain.policy import grounding_verifier
-from serve.explain.text import TITLE_YEAR
 from serve.explain.vocabulary import Vocabulary
 
 MOVIELENS = "movielens"
@@ -184,10 +183,10 @@ def _facts_catalog(name: str, cases: Iterable[Case]) -> Catalog:
         if case.catalog == name
         for fact in case.facts()
     }
-    vocabulary = FACT_VOCABULARIES.get(name) or Vocabulary(
+    vocabulary = FACT_VOCABULARIES.get(name) or Vocabulary.of(
+        DataConfig(),
+        [row["title"] for row in items.values()],
         labelled=any(row["genres"] or row["tags"] for row in items.values()),
-        years_in_titles=sum(bool(TITLE_YEAR.search(row["title"])) for row in items.values()) * 2
-        > len(items),
     )
     return Catalog(items, vocabulary)
 
