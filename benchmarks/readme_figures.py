@@ -74,7 +74,7 @@ def soak_table(result: dict) -> str:
             + ("a process grows" if grows else "no growth"),
         ),
         ("explained items answered by a template, by reason", templates),
-        ("every check passed", "yes" if result["passed"] else "no"),
+        ("every check passed", _yes(result["passed"])),
     ]
     return _table(rows, align="| --- | --- |")
 
