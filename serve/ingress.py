@@ -7,31 +7,25 @@ by Ray's own router on the same port, and calls the Retriever and the LLM throug
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import asdict
-from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
 from ray.serve.exceptions import BackPressureError
 from ray.serve.handle import DeploymentHandle
 from ray.serve.llm.ingress import OpenAiIngress
 from ray.serve.llm.openai_api_models import ChatCompletionRequest, CompletionRequest
 from vllm.exceptions import VLLMClientError
 
-from retrieval.artifacts import ArtifactError, read_manifest
-from serve import metrics
+from retrieval.artifacts import read_manifest
+from serve import admin, metrics
+from serve.answers import Answer
 from serve.api import (
     ApiError,
     CatalogItem,
-    ExplanationOut,
     ExplanationRequest,
     RecommendationRequest,
     RecommendationResponse,
@@ -43,7 +37,6 @@ from serve.config import RecsplainSettings
 from serve.explain.admission import Admission
 from serve.explain.builds import Builds
 from serve.explain.catalog import Catalog
-from serve.explain.explanation import Explanation
 from serve.explain.policy import ExplanationPolicy, build_policy
 from serve.health import ReadinessMonitor
 from serve.llm_client import LLMClient
@@ -58,7 +51,7 @@ from serve.openai_limits import limit_openai_request, unreadable_as_400
 from serve.ray_private import OpenAIHTTPException
 from serve.resilience import call_with_retries
 from serve.retriever import RetrievalFailure, RetrievalRequest, RetrievalResult
-from serve.rollout import Build, BuildFollower, RolloutRequest, roll_out
+from serve.rollout import Build, BuildFollower
 
 log = logging.getLogger(__name__)
 
@@ -128,20 +121,8 @@ ENDPOINTS = {
 }
 
 
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 2)
-
-
-def _sse(event: str, data: dict) -> str:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
-
-
 def _history(body: RecommendationRequest | ExplanationRequest) -> list | None:
     return [(e.item_id, e.rating) for e in body.history] if body.history else None
-
-
-def _explanation_json(explanation: Explanation) -> dict:
-    return ExplanationOut.model_validate(asdict(explanation)).model_dump(mode="json")
 
 
 # How a retriever failure reads to the client.
@@ -153,15 +134,6 @@ FAILURES = {
     ),
     RetrievalFailure.UNKNOWN_ITEMS: (422, "unknown_items", "{field}: unknown item ids {item_ids}"),
     RetrievalFailure.INVALID_VALUES: (422, "invalid_request", "{problems}"),
-}
-
-
-# How a roll-out's outcome reads to the admin.
-ROLLOUT_OUTCOMES = {
-    "converged": (200, "", ""),
-    "failed": (504, "rollout_failed", "a replica could not load it: {failures}; moved back"),
-    "timeout": (504, "rollout_timeout", "replicas not all on it after {elapsed_s} s; moved back"),
-    "superseded": (409, "rollout_superseded", "another roll-out moved the registry meanwhile"),
 }
 
 
@@ -354,59 +326,7 @@ class RecsplainIngress(OpenAiIngress):
         }
         wants_stream = body.stream or "text/event-stream" in request.headers.get("accept", "")
         explanations = policy.explain_all(result.tasks, deadline_s) if explain else None
-        if wants_stream:
-            return StreamingResponse(
-                self._events(head, result, explanations, start, retrieved),
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
-        items = [dict(item, explanation=None) for item in result.items]
-        if explanations is not None:
-            async for index, explanation in explanations:
-                items[index]["explanation"] = _explanation_json(explanation)
-        response = RecommendationResponse.model_validate(
-            {**head, "items": items, "timings_ms": self._timings(start, retrieved)}
-        )
-        return JSONResponse(response.model_dump(mode="json"))
-
-    async def _events(
-        self,
-        head: dict,
-        result: RetrievalResult,
-        explanations: AsyncIterator[tuple[int, Explanation]] | None,
-        start: float,
-        retrieved: float,
-    ) -> AsyncIterator[str]:
-        items = [dict(item, explanation=None) for item in result.items]
-        yield _sse(
-            "recommendations",
-            {**head, "items": items, "timings_ms": {"retrieve": _ms(retrieved - start)}},
-        )
-        if explanations is not None:
-            async for index, explanation in explanations:
-                item = result.items[index]
-                yield _sse(
-                    "explanation",
-                    {
-                        "rank": item["rank"],
-                        "item_id": item["item_id"],
-                        "explanation": _explanation_json(explanation),
-                    },
-                )
-        yield _sse(
-            "done",
-            {"request_id": head["request_id"], "timings_ms": self._timings(start, retrieved)},
-        )
-
-    def _timings(self, start: float, retrieved: float) -> dict[str, float]:
-        now = time.perf_counter()
-        metrics.STAGE_SECONDS.labels(stage="explain").observe(now - retrieved)
-        metrics.STAGE_SECONDS.labels(stage="total").observe(now - start)
-        return {
-            "retrieve": _ms(retrieved - start),
-            "explain": _ms(now - retrieved),
-            "total": _ms(now - start),
-        }
+        return await Answer(head, result, explanations, start, retrieved).response(wants_stream)
 
     async def item(self, item_id: str) -> CatalogItem:
         try:
@@ -447,31 +367,8 @@ class RecsplainIngress(OpenAiIngress):
         )
 
     async def rollout(self, request: Request) -> Response:
-        """Validate a build, move every replica to it, wait until they all serve it (the admin
-        key was checked at the edge, `middleware.BearerToken`)."""
-        try:
-            body = RolloutRequest.model_validate_json(await request.body())
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors()) from None
-        root = self.settings.rollout_root()
-        path = self.settings.resolve(Path(body.artifacts)).resolve()
-        if path == root or not path.is_relative_to(root) or not path.is_dir():
-            # One answer whether the path exists or not: no probing of the filesystem.
-            raise ApiError(422, "invalid_artifacts", f"artifacts: not a build folder under {root}")
-        try:
-            manifest = await asyncio.to_thread(read_manifest, path)
-        except ArtifactError as exc:
-            raise ApiError(422, "invalid_artifacts", f"artifacts: {exc}") from None
-        answer = await roll_out(
-            self.registry, str(path), manifest["data_hash"], self.settings.rollout
-        )
-        status, code, message = ROLLOUT_OUTCOMES[answer["outcome"]]
-        if status == 200:
-            return JSONResponse(answer)
-        return JSONResponse(
-            {"error": {"code": code, "message": message.format(**answer)}, "rollout": answer},
-            status_code=status,
-        )
+        """Move every replica to a build and wait until they all serve it (`serve.admin`)."""
+        return await admin.rollout(self.settings, self.registry, await request.body())
 
     async def rollout_state(self, request: Request) -> Response:
         return JSONResponse(await self.registry.status.remote())
