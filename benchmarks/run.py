@@ -235,8 +235,8 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
     results["retrieval"] = microbenchmark["rows"]
     results["retrieval_goal_met"] = microbenchmark["goal_met"]
     args = (plan.llm_users, plan.k, plan.max_tokens)
-    offline = llm_stage.in_subprocess("vllm-prefix", model, *args)
-    no_prefix = llm_stage.in_subprocess("vllm-no-prefix", model, *args)
+    offline_runs = llm_stage.in_subprocess("vllm", model, *args)
+    offline, no_prefix = offline_runs["prefix"], offline_runs["no_prefix"]
     seed = llm_stage.in_subprocess("seed", model, *args)
     started = url is None
     if started:
