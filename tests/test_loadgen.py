@@ -11,6 +11,7 @@ import pytest
 from test_bench_smoke import CONTRACT
 
 from benchmarks import llm_stage, run, served_k3, storm
+from benchmarks import report as reporting
 from benchmarks.loadgen import (
     LoadResult,
     Sample,
@@ -490,7 +491,7 @@ def test_assembled_results_keep_the_contract_and_render(tmp_path):
     assert versus["measured"] and set(versus["levels"]) == {"1", "4", "16"}
     assert versus["ratio_c16"] == 0.95 and versus["goal_met"] is True
     assert results["cancel_storm"]["recovery_s"] == 9.2
-    run.write_outputs(results, m.sweep, m.streamed, tmp_path, m.bare_sweep)
+    reporting.write_outputs(results, m.sweep, m.streamed, tmp_path, m.bare_sweep)
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["recommend_vs_bare"]["levels"]["1"]["ratio"] == 0.95
     report = (tmp_path / "report.md").read_text()
@@ -513,7 +514,7 @@ def test_report_says_when_nothing_recovered_or_no_bare_app():
     m.cancel_storm.update(storm.recovery(2.0, [probe(0.0, 9.0)], 120))
     start = {"machine": run.machine(load_settings()), "git_sha": None, "plan": {}}
     results = run.assemble(start, run.SMOKE, "models/x", m)
-    text = run.report(results)
+    text = reporting.report(results)
     assert "not recovered within 120 s" in text
     assert "bare Ray Serve app was not measured" in text
 
