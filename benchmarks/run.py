@@ -5,7 +5,8 @@
 
 Writes benchmarks/results/<timestamp>-<host>/ with results.json (a stable contract: add keys,
 never rename), report.md and PNG plots (`benchmarks/report.py`). Engines run one at a time:
-the offline ones in their own processes first, then the served app in this one.
+the offline ones (the seed's HF model, then vLLM's engine) in their own process first, then
+the served app in this one.
 
 Against the served app: the LLM stage, recommend-only closed loop (each level also against a
 bare Ray Serve app of the same shape behind the same proxy, `benchmarks/bare_app.py`), explained
@@ -17,6 +18,7 @@ cancel storm (`benchmarks/storm.py`).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import socket
@@ -36,6 +38,7 @@ from benchmarks.report import report, write_outputs
 
 app = typer.Typer(add_completion=False)
 RESULTS = Path("benchmarks/results")
+OFFLINE_FILE = "offline.json"  # `--offline-only`'s output
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,30 @@ def explained_section(k: int, levels: dict[int, dict]) -> dict:
     return result
 
 
-def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
+def offline_stage(plan: Plan) -> dict:
+    """What runs before any app: the retrieval microbenchmark, and the LLM stage's seed and
+    offline engine (in their own process, so their engine is gone before an app starts)."""
+    from serve.config import load_settings
+
+    model = load_settings().llm.resolved_source()
+    microbenchmark = retrieval_bench.run(list(plan.retrieval_sizes), plan.retrieval_queries)
+    runs = llm_stage.in_subprocess("offline", model, plan.llm_users, plan.k, plan.max_tokens)
+    return {
+        "retrieval": microbenchmark["rows"],
+        "retrieval_goal_met": microbenchmark["goal_met"],
+        "llm": runs,
+    }
+
+
+def api_headers() -> dict | None:
+    """The API key a running recsplain wants (RECSPLAIN_API_KEY), as every client sends it."""
+    key = os.environ.get("RECSPLAIN_API_KEY")
+    return {"Authorization": f"Bearer {key}"} if key else None
+
+
+def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | None = None) -> dict:
+    """Measure everything; `offline` is `offline_stage`'s result when it ran earlier (the test
+    suite runs it before its own app starts, then this against that app)."""
     from benchmarks import bare_app
     from retrieval.artifacts import load_recommender
     from serve.app import start_local, stop_local
@@ -231,13 +257,11 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
     settings = load_settings()
     model = settings.llm.resolved_source()
     results: dict = {"machine": machine(settings), "git_sha": git_sha(), "plan": vars(plan)}
-    microbenchmark = retrieval_bench.run(list(plan.retrieval_sizes), plan.retrieval_queries)
-    results["retrieval"] = microbenchmark["rows"]
-    results["retrieval_goal_met"] = microbenchmark["goal_met"]
-    args = (plan.llm_users, plan.k, plan.max_tokens)
-    offline_runs = llm_stage.in_subprocess("vllm", model, *args)
-    offline, no_prefix = offline_runs["prefix"], offline_runs["no_prefix"]
-    seed = llm_stage.in_subprocess("seed", model, *args)
+    offline = offline or offline_stage(plan)
+    results["retrieval"] = offline["retrieval"]
+    results["retrieval_goal_met"] = offline["retrieval_goal_met"]
+    seed, offline_runs, no_prefix = (offline["llm"][key] for key in ("seed", "prefix", "no_prefix"))
+    headers = api_headers()
     started = url is None
     if started:
         args = app_args(serve_config(CONFIG_FILE))
@@ -253,7 +277,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
             bare_url = bare_url if bare_app.answers(bare_url) else None
         prompts = llm_stage.explanation_prompts(plan.llm_users, plan.k)
         served = asyncio.run(
-            llm_stage.served_generate(url, settings.llm.model_id, prompts, plan.max_tokens)
+            llm_stage.served_generate(url, settings.llm.model_id, prompts, plan.max_tokens, headers)
         )
         count = token_counter(model)
         recommend = traffic(10, explain=False, stream=False)
@@ -261,7 +285,12 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
         def closed_loop(target: str, concurrency: int) -> dict:
             return asyncio.run(
                 loadgen.run_concurrency(
-                    target, recommend, concurrency, plan.sweep_seconds, plan.sweep_requests
+                    target,
+                    recommend,
+                    concurrency,
+                    plan.sweep_seconds,
+                    plan.sweep_requests,
+                    headers=headers,
                 )
             ).summary()
 
@@ -280,6 +309,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
                 plan.explain_seconds,
                 plan.explain_requests,
                 count_tokens=count,
+                headers=headers,
             )
         ).summary()
         explained_mixes = [explain]
@@ -296,6 +326,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
                     max(plan.explained_requests, concurrency),
                     warmup=0,  # the engine is warm from the run above
                     count_tokens=count,
+                    headers=headers,
                 )
             ).summary()
         own = own_list.measure(
@@ -305,10 +336,17 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
             plan.explained_k,
             plan.explained_seconds,
             plan.own_list_per_client,
+            headers,
         )
         arrivals = asyncio.run(
             loadgen.run_rate(
-                url, recommend, plan.rate, 1.0, plan.sweep_seconds, plan.sweep_requests
+                url,
+                recommend,
+                plan.rate,
+                1.0,
+                plan.sweep_seconds,
+                plan.sweep_requests,
+                headers=headers,
             )
         ).summary()
         # Last: if the LLM never recovers, nothing else is measured on a busy engine.
@@ -321,6 +359,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
                 requests=plan.storm_requests,
                 idle_probes=plan.storm_idle_probes,
                 max_wait_s=plan.storm_max_wait_s,
+                headers=headers,
             )
         )
     finally:
@@ -328,7 +367,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None) -> dict:
             stop_local()
     measured = Measured(
         seed=seed,
-        offline=offline,
+        offline=offline_runs,
         no_prefix=no_prefix,
         served=served,
         prompts=len(prompts),
@@ -435,12 +474,27 @@ def main(
     url: Annotated[
         str | None, typer.Option(help="a running recsplain (same model); default: start one")
     ] = None,
+    offline_only: Annotated[
+        bool,
+        typer.Option(help="run only the stage before any app and write OUT/offline.json"),
+    ] = False,
+    offline: Annotated[
+        Path | None,
+        typer.Option(help="an earlier --offline-only run's offline.json, instead of measuring"),
+    ] = None,
 ) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = out or RESULTS / f"{stamp}-{socket.gethostname()}"
     start = time.perf_counter()
-    results = run_suite(SMOKE if smoke else FULL, folder, url)
+    plan = SMOKE if smoke else FULL
+    if offline_only:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / OFFLINE_FILE).write_text(json.dumps(offline_stage(plan), indent=2) + "\n")
+        print(f"wrote {folder / OFFLINE_FILE} in {time.perf_counter() - start:.0f} s")
+        return
+    earlier = json.loads(offline.read_text()) if offline else None
+    results = run_suite(plan, folder, url, earlier)
     print(report(results))
     print(f"wrote {folder} in {time.perf_counter() - start:.0f} s")
 

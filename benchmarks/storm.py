@@ -154,6 +154,7 @@ async def cancel_storm(
     max_wait_s: float = 120.0,
     pause_s: float = 0.2,
     transport: httpx.AsyncBaseTransport | None = None,
+    headers: dict | None = None,
 ) -> dict:
     """Run the scenario; `users` are fresh users, one per storm request and per probe (a
     probe never repeats a user, so it can't be a cache hit); running out ends the probing."""
@@ -161,7 +162,9 @@ async def cancel_storm(
     if len(users) < needed + 1:
         raise ValueError(f"the cancel storm needs at least {needed + 1} users, got {len(users)}")
     storm_users, probe_users = users[:requests], iter(users[requests:])
-    async with httpx.AsyncClient(base_url=url, timeout=60, transport=transport) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=60, transport=transport, headers=headers
+    ) as client:
         idle = []
         for _ in range(idle_probes):
             idle.append(await probe(client, model_id, next(probe_users), time.perf_counter(), 60))

@@ -99,3 +99,11 @@ def cpu_env(threads_bind: str, reserved_cores: int | None) -> dict[str, str]:
     if reserved_cores is not None:
         env["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(reserved_cores)
     return env
+
+
+def set_engine_env(accelerator: str, threads_bind: str, reserved_cores: int | None) -> None:
+    """Before an engine starts in this process: the served engine's CPU threads (`cpu_env`),
+    which vLLM reads from the environment. An engine started without them runs on one of two
+    cores, so a baseline that skipped this would measure half a machine."""
+    if accelerator == "cpu":
+        os.environ.update(cpu_env(threads_bind, reserved_cores))

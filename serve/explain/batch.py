@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 import uuid
 from pathlib import Path
@@ -28,7 +27,7 @@ from serve.explain.explanation import ExplainTask, Explanation
 from serve.explain.policy import ExplanationPolicy, build_policy
 from serve.explain.tasks import TaskFactory
 from serve.explain.vocabulary import Vocabulary
-from serve.hardware import cpu_env, resolve_dtype
+from serve.hardware import resolve_dtype, set_engine_env
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +108,7 @@ class AsyncEngine:
         llm = settings.llm
         engine_kwargs = dict(llm.engine_kwargs)
         engine_kwargs["dtype"] = resolve_dtype(engine_kwargs.get("dtype", "auto"), llm.accelerator)
-        if llm.accelerator == "cpu":  # read by vLLM when it starts its engine process below
-            os.environ.update(cpu_env(llm.cpu_threads_bind, llm.cpu_reserved_cores))
+        set_engine_env(llm.accelerator, llm.cpu_threads_bind, llm.cpu_reserved_cores)
         log.info("offline engine dtype: %s", engine_kwargs["dtype"])
         self.dtype = engine_kwargs["dtype"]
         self.settings = settings
