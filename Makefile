@@ -90,7 +90,7 @@ evaluate: setup
 bench-retrieval: setup
 	$(BIN)/python -m benchmarks.retrieval
 
-# The whole CPU benchmark suite (< ~20 min on 2 cores), and the same code on tiny sizes (< ~3 min).
+# The whole CPU benchmark suite (~30 min on 2 cores), and the same code on tiny sizes (~6 min).
 bench: model
 	$(ARTIFACTS_READY) || $(BUILD)
 	$(MODEL_ENV) $(BIN)/python -m benchmarks.run

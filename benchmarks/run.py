@@ -1,6 +1,6 @@
 """The recsplain benchmark suite: every figure is a ratio against a baseline from the same run.
 
-    python -m benchmarks.run            # full CPU suite (`make bench`, < ~20 min on 2 cores)
+    python -m benchmarks.run            # full CPU suite (`make bench`, ~30 min on 2 cores)
     python -m benchmarks.run --smoke    # the same code on tiny sizes (`make bench-smoke`)
 
 Writes benchmarks/results/<timestamp>-<host>/ with results.json (a stable contract: add keys,
