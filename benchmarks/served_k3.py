@@ -64,11 +64,14 @@ def streamed(client: httpx.Client, user: str, language: str) -> dict:
     }
 
 
-def served(users: list[str], language: str, port: int) -> dict:
+def served(users: list[str], language: str, port: int, on_ready=None) -> dict:
+    """`on_ready()` is called once the app is ready, before the first request."""
     from serve.app import start_local, stop_local
     from serve.config import CONFIG_FILE, app_args, serve_config
 
     url = start_local(app_args(serve_config(CONFIG_FILE)), "127.0.0.1", port, replica_logs=False)
+    if on_ready is not None:
+        on_ready()
     try:
         key = os.environ.get("RECSPLAIN_API_KEY")
         auth = {"Authorization": f"Bearer {key}"} if key else {}
