@@ -4,7 +4,8 @@ endpoint.
 
 The prompts are the real explanation prompts, k per user, so they share long prefixes. All three
 generate plain text greedily with the same `max_tokens`, so output tokens/s compare like for like.
-Each engine runs in its own process (`python -m benchmarks.llm_stage MODE ...`), one at a time.
+The seed and the offline engine run in one process of their own (`python -m benchmarks.llm_stage
+...`), one after the other, before the served app starts.
 
 The seed baseline and the offline engine use the served engine's dtype rule
 (`serve.hardware.resolve_dtype` on the config's dtype and accelerator): `auto` is bfloat16 on a
@@ -113,10 +114,9 @@ def offline_generate(model: str, conversations: list[list[dict]], max_tokens: in
 
     The engine gets the served engine's CPU threads (before, it ran on vLLM's default: one of
     two cores, half of what the served engine has). Both runs follow the served measurement's
-    warm-up (the first prompt, once), so all three
-    start from the same state. Prefix caching "off" is every prompt under its own cache salt:
-    nothing is shared between prompts, as with the cache disabled, but without a second engine
-    start (a minute on 2 cores).
+    warm-up (the first prompt, once), so all three start from the same state. Prefix caching
+    "off" is every prompt under its own cache salt: nothing is shared between prompts, as with
+    the cache disabled, but without a second engine start (a minute on 2 cores).
     """
     from vllm import LLM, SamplingParams
 
@@ -124,12 +124,11 @@ def offline_generate(model: str, conversations: list[list[dict]], max_tokens: in
     from serve.hardware import set_engine_env
 
     settings = load_settings()
-    llm_settings = settings.llm
-    set_engine_env(
-        llm_settings.accelerator, llm_settings.cpu_threads_bind, llm_settings.cpu_reserved_cores
-    )
+    llm_config = settings.llm
+    threads = (llm_config.cpu_threads_bind, llm_config.cpu_reserved_cores)
+    set_engine_env(llm_config.accelerator, *threads)
     engine_kwargs = {
-        **settings.llm.engine_kwargs,
+        **llm_config.engine_kwargs,
         "dtype": engine_dtype(settings),
         "enable_prefix_caching": True,
     }
@@ -189,54 +188,36 @@ async def served_generate(
         return {"output_tokens": tokens, "seconds": time.perf_counter() - start}
 
 
-def in_subprocess(mode: str, model: str, users: int, k: int, max_tokens: int) -> dict:
-    """Run one engine-bound measurement in a fresh process and return its figures."""
+def in_subprocess(model: str, users: int, k: int, max_tokens: int) -> dict:
+    """The seed's and the offline engine's figures, measured in a fresh process:
+    {"seed": ..., "prefix": ..., "no_prefix": ...}."""
     import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "result.json"
-        command = [
-            sys.executable,
-            "-m",
-            "benchmarks.llm_stage",
-            mode,
-            model,
-            str(users),
-            str(k),
-            str(max_tokens),
-            str(out),
-        ]
-        subprocess.run(command, check=True)
+        command = [sys.executable, "-m", "benchmarks.llm_stage", model, str(users), str(k)]
+        subprocess.run([*command, str(max_tokens), str(out)], check=True)
         return json.loads(out.read_text())
 
 
-def _seed(model: str, conversations: list[list[dict]], max_tokens: int) -> dict:
+def _main() -> None:
+    """The seed first, then the engine: the seed's model is freed before the engine starts, and
+    the process's imports are paid once."""
     from serve.config import load_settings
 
+    model, users, k, max_tokens, out = sys.argv[1:6]
+    conversations = explanation_prompts(int(users), int(k))
     settings = load_settings()
-    return seed_generate(
+    seed = seed_generate(
         model,
         conversations,
-        max_tokens,
+        int(max_tokens),
         engine_dtype(settings),
         seed_device(settings.llm.accelerator),
     )
-
-
-def _main() -> None:
-    """MODE is seed, vllm, or offline (both in one process: the seed's model is freed before the
-    engine starts, and the process's imports are paid once)."""
-    mode, model, users, k, max_tokens, out = sys.argv[1:7]
-    conversations = explanation_prompts(int(users), int(k))
-    result: dict = {}
-    if mode not in ("seed", "vllm", "offline"):
-        raise SystemExit(f"mode {mode!r}: seed, vllm or offline")
-    if mode in ("seed", "offline"):
-        result["seed"] = _seed(model, conversations, int(max_tokens))
-    if mode in ("vllm", "offline"):
-        result.update(offline_generate(model, conversations, int(max_tokens)))
-    Path(out).write_text(json.dumps(result["seed"] if mode == "seed" else result))
+    result = {"seed": seed, **offline_generate(model, conversations, int(max_tokens))}
+    Path(out).write_text(json.dumps(result))
 
 
 if __name__ == "__main__":  # vLLM spawns processes that re-import the main module

@@ -232,7 +232,7 @@ def offline_stage(plan: Plan) -> dict:
 
     model = load_settings().llm.resolved_source()
     microbenchmark = retrieval_bench.run(list(plan.retrieval_sizes), plan.retrieval_queries)
-    runs = llm_stage.in_subprocess("offline", model, plan.llm_users, plan.k, plan.max_tokens)
+    runs = llm_stage.in_subprocess(model, plan.llm_users, plan.k, plan.max_tokens)
     return {
         "retrieval": microbenchmark["rows"],
         "retrieval_goal_met": microbenchmark["goal_met"],

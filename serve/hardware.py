@@ -101,9 +101,16 @@ def cpu_env(threads_bind: str, reserved_cores: int | None) -> dict[str, str]:
     return env
 
 
-def set_engine_env(accelerator: str, threads_bind: str, reserved_cores: int | None) -> None:
-    """Before an engine starts in this process: the served engine's CPU threads (`cpu_env`),
-    which vLLM reads from the environment. An engine started without them runs on one of two
-    cores, so a baseline that skipped this would measure half a machine."""
-    if accelerator == "cpu":
-        os.environ.update(cpu_env(threads_bind, reserved_cores))
+def set_engine_env(
+    accelerator: str, threads_bind: str, reserved_cores: int | None
+) -> dict[str, str]:
+    """Before an engine starts in this process: the engine's CPU threads (`cpu_env`), which vLLM
+    reads from the environment; returns what it set (nothing on a GPU). The served engine, the
+    batch engine and the bench's offline baseline all start through here: an engine started
+    without them runs on one of two cores, and a baseline that skipped this measured half a
+    machine."""
+    if accelerator != "cpu":
+        return {}
+    env = cpu_env(threads_bind, reserved_cores)
+    os.environ.update(env)
+    return env

@@ -14,12 +14,11 @@ the explanation policy answers with templates (reason `llm_error`).
 from __future__ import annotations
 
 import logging
-import os
 
 from ray.serve.llm import LLMConfig
 from ray.serve.llm.deployment import LLMServer
 
-from serve.hardware import cpu_env, cpu_info, resolve_dtype
+from serve.hardware import cpu_info, resolve_dtype, set_engine_env
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +32,14 @@ class RecsplainLLMServer(LLMServer):
         cpu_threads_bind: str = "auto",
         cpu_reserved_cores: int | None = None,
     ):
-        engine_env = cpu_env(cpu_threads_bind, cpu_reserved_cores)
         requested = llm_config.engine_kwargs.get("dtype", "auto")
         dtype = resolve_dtype(requested, accelerator)
         # Not `engine_kwargs[...] = ...`: the config caches the engine's settings when it is
         # validated, and a bare dict edit never reached vLLM, which then ran a bf16 checkpoint in
         # bf16 on AVX2-only CPUs (4.5x slower than float32) while /healthz said float32.
         llm_config.update_engine_kwargs(dtype=dtype)
-        if accelerator == "cpu":
-            os.environ.update(engine_env)  # read by vLLM when it starts the engine process below
+        # read by vLLM when it starts the engine process below
+        engine_env = set_engine_env(accelerator, cpu_threads_bind, cpu_reserved_cores)
         cpu = cpu_info().as_dict()
         await super().__init__(llm_config)
         running = self._running_dtype()
@@ -52,7 +50,7 @@ class RecsplainLLMServer(LLMServer):
             "dtype": running,
             "dtype_setting": requested,
             "cpu": cpu,
-            "cpu_env": engine_env if accelerator == "cpu" else {},
+            "cpu_env": engine_env,
         }
         log.info(
             "LLM engine: dtype %s (setting %r) on %s %s, native bf16: %s, cpu env %s",

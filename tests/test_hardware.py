@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from serve.hardware import (
@@ -10,6 +12,7 @@ from serve.hardware import (
     cpu_info,
     parse_cpuinfo,
     resolve_dtype,
+    set_engine_env,
     usable_cores,
 )
 
@@ -59,6 +62,18 @@ def test_cpu_engine_environment():
     env = cpu_env("all", 0)
     assert env["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "0"
     assert env["VLLM_CPU_OMP_THREADS_BIND"] != "all"
+
+
+def test_every_engine_start_sets_its_threads_on_cpu_only(monkeypatch):
+    for name in ("VLLM_CPU_OMP_THREADS_BIND", "VLLM_CPU_NUM_OF_RESERVED_CPU"):
+        # setenv records the variable's state, so the test's settings never reach a later engine
+        monkeypatch.setenv(name, "before")
+        monkeypatch.delenv(name)
+    assert set_engine_env("gpu", "all", None) == {}
+    assert "VLLM_CPU_OMP_THREADS_BIND" not in os.environ
+    env = set_engine_env("cpu", "all", 0)
+    assert env == cpu_env("all", 0)
+    assert os.environ["VLLM_CPU_OMP_THREADS_BIND"] == env["VLLM_CPU_OMP_THREADS_BIND"]
 
 
 def test_usable_cores_follow_the_cgroup_quota(tmp_path):
