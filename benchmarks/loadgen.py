@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 from collections import Counter
@@ -183,6 +184,12 @@ def count_explanation(
         sample.cached += 1
     if source == "llm" and count_tokens:
         sample.output_tokens += count_tokens(explanation["text"])
+
+
+def api_headers() -> dict | None:
+    """The API key a running recsplain wants (RECSPLAIN_API_KEY), as every client sends it."""
+    key = os.environ.get("RECSPLAIN_API_KEY")
+    return {"Authorization": f"Bearer {key}"} if key else None
 
 
 async def run_concurrency(

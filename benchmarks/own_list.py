@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -86,8 +85,7 @@ def main(
     from serve.config import CONFIG_FILE, app_args, load_settings, serve_config
 
     recommender, _ = load_recommender(load_settings().artifacts_path())
-    key = os.environ.get("RECSPLAIN_API_KEY")
-    headers = {"Authorization": f"Bearer {key}"} if key else None
+    headers = loadgen.api_headers()
     url = start_local(app_args(serve_config(CONFIG_FILE)), "127.0.0.1", 8126, replica_logs=False)
     try:
         figures = measure(url, recommender, LEVELS, k, seconds, per_client, headers)

@@ -240,12 +240,6 @@ def offline_stage(plan: Plan) -> dict:
     }
 
 
-def api_headers() -> dict | None:
-    """The API key a running recsplain wants (RECSPLAIN_API_KEY), as every client sends it."""
-    key = os.environ.get("RECSPLAIN_API_KEY")
-    return {"Authorization": f"Bearer {key}"} if key else None
-
-
 def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | None = None) -> dict:
     """Measure everything; `offline` is `offline_stage`'s result when it ran earlier (the test
     suite runs it before its own app starts, then this against that app)."""
@@ -261,7 +255,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | Non
     results["retrieval"] = offline["retrieval"]
     results["retrieval_goal_met"] = offline["retrieval_goal_met"]
     seed, offline_runs, no_prefix = (offline["llm"][key] for key in ("seed", "prefix", "no_prefix"))
-    headers = api_headers()
+    headers = loadgen.api_headers()
     started = url is None
     if started:
         args = app_args(serve_config(CONFIG_FILE))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from benchmarks.loadgen import sse_events
+from benchmarks.loadgen import api_headers, sse_events
 
 app = typer.Typer(add_completion=False)
 FIRST_USER = 100  # past the users the load generator and the tests use
@@ -73,9 +72,7 @@ def served(users: list[str], language: str, port: int, on_ready=None) -> dict:
     if on_ready is not None:
         on_ready()
     try:
-        key = os.environ.get("RECSPLAIN_API_KEY")
-        auth = {"Authorization": f"Bearer {key}"} if key else {}
-        with httpx.Client(base_url=url, timeout=300, headers=auth) as client:
+        with httpx.Client(base_url=url, timeout=300, headers=api_headers()) as client:
             cold = streamed(client, users[0], language)  # the first request once ready
             streamed(client, users[1], language)  # warm-up: not measured
             rows = [streamed(client, user, language) for user in users[2:]]

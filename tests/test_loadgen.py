@@ -566,3 +566,12 @@ user	16m10.684s
         "test": "tests/test_bench_smoke.py::test_bench_smoke_writes_the_results_contract",
     }
     assert len(figures["slowest"]) == 2
+
+
+def test_clients_send_the_api_key_when_one_is_set(monkeypatch):
+    from benchmarks.loadgen import api_headers
+
+    monkeypatch.delenv("RECSPLAIN_API_KEY", raising=False)
+    assert api_headers() is None
+    monkeypatch.setenv("RECSPLAIN_API_KEY", "k")
+    assert api_headers() == {"Authorization": "Bearer k"}
