@@ -154,11 +154,6 @@ def crd_schema(name: str) -> dict:
     path = CRD_DIR / name
     if not path.exists():
         pytest.skip(f"KubeRay CRDs not found at {CRD_DIR}; set RECSPLAIN_CRD_DIR")
-    return _crd_schema(path)
-
-
-@functools.cache
-def _crd_schema(path: Path) -> dict:
     crd = yaml.safe_load(path.read_text())
     [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
     return version["schema"]["openAPIV3Schema"]
