@@ -47,6 +47,13 @@ COLD_MAX_ITEMS = 20_000  # first builds embed the whole catalog: about 52 min pe
 app = typer.Typer(add_completion=False)
 
 
+def timed_build(config: RetrievalConfig, out: Path, tune: bool) -> tuple[dict, float]:
+    """A build's manifest and its seconds."""
+    started = time.perf_counter()
+    manifest = build(config, out, progress=False, tune=tune)
+    return manifest, round(time.perf_counter() - started, 1)
+
+
 def cold_builds(config: RetrievalConfig) -> dict:
     """A first build's seconds, tuned and untuned, each with an empty embedding cache: what a
     new user's `recsplain build` costs, where embedding the catalog is part of both."""
@@ -56,9 +63,7 @@ def cold_builds(config: RetrievalConfig) -> dict:
             cache = Path(scratch) / f"{label}-embeddings"
             content = config.content.model_copy(update={"cache_dir": cache})
             cold = config.model_copy(update={"content": content})
-            started = time.perf_counter()
-            build(cold, Path(scratch) / label, progress=False, tune=tune)
-            seconds[label] = round(time.perf_counter() - started, 1)
+            seconds[label] = timed_build(cold, Path(scratch) / label, tune)[1]
     return {
         "cold_build_seconds": seconds["tuned"],
         "cold_untuned_build_seconds": seconds["untuned"],
@@ -78,13 +83,9 @@ def run_one(name: str, path: Path, cold: bool = False) -> dict:
     report = evaluate(config, tune=True)
     evaluate_seconds = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as out:
-        started = time.perf_counter()
-        manifest = build(config, Path(out) / "build", progress=False)
-        build_seconds = time.perf_counter() - started
+        manifest, build_seconds = timed_build(config, Path(out) / "build", tune=True)
         # The same build without the search, embeddings as warm: what tuning costs a rebuild.
-        started = time.perf_counter()
-        build(config, Path(out) / "untuned", progress=False, tune=False)
-        untuned_seconds = time.perf_counter() - started
+        _, untuned_seconds = timed_build(config, Path(out) / "untuned", tune=False)
     first = {}
     if cold and report["protocol"]["catalog_items"] <= COLD_MAX_ITEMS:
         first = cold_builds(config)
@@ -106,8 +107,8 @@ def run_one(name: str, path: Path, cold: bool = False) -> dict:
         "best_baseline": best,
         "served_over_best": round(ndcg["served"] / max(ndcg[best], 1e-12), 3),
         "evaluate_seconds": round(evaluate_seconds, 1),
-        "build_seconds": round(build_seconds, 1),
-        "untuned_build_seconds": round(untuned_seconds, 1),
+        "build_seconds": build_seconds,
+        "untuned_build_seconds": untuned_seconds,
         "build_timings": manifest["timings"],
         "build_served_model": manifest["selection"]["chosen"],
         **first,
