@@ -321,6 +321,34 @@ def test_admission_learns_throughput_from_littles_law():
     assert admission.plan(calls=3, budget_s=0.1).overloaded == 3
 
 
+def test_calls_cut_off_unfinished_slow_the_learnt_throughput():
+    """An overloaded engine finishes only its fast calls; the slow ones are cut off at the
+    deadline. Learning from finished calls alone kept admitting 12 calls at concurrency 4,
+    and 18 of 24 items came back as `deadline` templates (bench, 2026-12-07)."""
+    admission = Admission(expected_call_s=5.0, max_calls_per_request=10)
+    assert admission.plan(calls=12, budget_s=45).admitted == 7  # 80% of 45 s at 0.2 calls/s
+    tokens = [admission.started() for _ in range(7)]
+    admission._area += 7 * 45.0  # seven calls in flight for the whole 45 s, none finished
+    for token in tokens:
+        admission.finished(token, 45.0, completed=False)
+    assert admission.throughput < 0.17, "still unfinished after 45 s at concurrency 7"
+    assert admission.plan(calls=12, budget_s=45).admitted < 7
+    # A client that hangs up at once bounds nothing: 1 call in 0.1 s.
+    before = admission.throughput
+    token = admission.started()
+    admission._area += 0.1
+    admission.finished(token, 0.1, completed=False)
+    assert admission.throughput == before
+    # Refused at every budget, an idle engine still gets one call now and then, or a slow
+    # spell would never be seen to end.
+    admission.throughput = 0.01
+    assert admission.plan(calls=3, budget_s=45).admitted == 0
+    admission._last_start -= 31
+    assert admission.plan(calls=3, budget_s=45).admitted == 1
+    admission.started()
+    assert admission.plan(calls=3, budget_s=45).admitted == 0, "not while that call runs"
+
+
 def test_the_cache_is_a_bounded_lru():
     cache = ExplanationCache(NAMESPACE, size=2)
     subject, _ = policy([GOOD])

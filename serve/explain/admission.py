@@ -14,6 +14,11 @@ An item is not always one call: when the verifier rejects the first answer, a st
 follows. So an item is planned as the calls items have recently taken (`calls_per_item`, 1 to
 2), or under load the retries of admitted items run past the deadline (issue 18 saw 9 to 12
 `deadline` templates per level).
+
+Under overload only the fast calls finish; the slow ones are cut off at the deadline. A call
+cut off unfinished after `d` seconds at concurrency `c` still says the engine was no faster
+than `c / d`, so it lowers an estimate above that. And since the estimate learns from calls
+alone, an idle engine that has been refused everything for `PROBE_AFTER_S` gets one call.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ SMOOTHING = 0.3
 # Only plan to use this share of a budget: the estimate is an average, and a strict retry may
 # follow a rejected answer.
 BUDGET_SHARE = 0.8
+# An idle engine that has been refused every call this long gets one anyway: only a call that
+# runs can show that a slow spell is over (the estimate learns from calls alone).
+PROBE_AFTER_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Admission:
         self.calls_per_item = 1.0  # LLM calls an explained item took, first answer and retry
         self._area = 0.0  # integral of in_flight over time, for the average concurrency
         self._changed = time.monotonic()
+        self._last_start = self._changed
 
     def queue(self) -> int:
         return self.in_flight + self.foreign_queue
@@ -71,21 +80,30 @@ class Admission:
         room = budget_s * BUDGET_SHARE * self.throughput - self.queue()
         fits = math.floor(room / self.calls_per_item)
         admitted = max(0, min(wanted, fits))
+        idle_s = time.monotonic() - self._last_start
+        if not admitted and wanted and not self.queue() and idle_s >= PROBE_AFTER_S:
+            admitted = 1
         return Plan(admitted, capped, wanted - admitted)
 
     def started(self) -> float:
         """Record a call's start; returns the token to give `finished`."""
         self._advance()
         self.in_flight += 1
+        self._last_start = self._changed
         return self._area
 
     def finished(self, area_at_start: float, seconds: float, completed: bool = True) -> None:
-        """Record a call's end; only completed calls say how fast the engine is."""
+        """Record a call's end. A completed call measures the engine's speed. A call stopped
+        unfinished (deadline, client gone) bounds it: the engine was no faster than that, and
+        under overload only the fast calls finish, so ignoring the cut-off ones kept the
+        estimate high and admitted calls that then missed the deadline."""
         self._advance()
         self.in_flight -= 1
-        if completed and seconds > 0:
-            concurrency = max(1.0, (self._area - area_at_start) / seconds)
-            sample = concurrency / seconds
+        if seconds <= 0:
+            return
+        concurrency = max(1.0, (self._area - area_at_start) / seconds)
+        sample = concurrency / seconds
+        if completed or sample < self.throughput:
             self.throughput = (1 - SMOOTHING) * self.throughput + SMOOTHING * sample
 
     def item_done(self, calls: int) -> None:
