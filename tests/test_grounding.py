@@ -96,13 +96,6 @@ UNGROUNDED = [
         None,
     ),
     (
-        "number_not_a_rating",
-        "en",
-        "You rated Die Hard (1988) 4.5/5, and Heat (1995) is another 3 hour Action thriller.",
-        "3",
-        None,
-    ),
-    (
         "compound_with_an_unknown_part",
         "de",
         "Du hast Die Hard (1988) mit 4,5/5 bewertet, und Heat (1995) ist ein Hafenkrimi.",

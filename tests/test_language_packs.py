@@ -10,7 +10,8 @@ import pytest
 from serve.explain.lang import LANGUAGES, PACKS, LanguagePack, VerbLast, Wording, pack
 
 # Grammar only some languages have (German puts the verb last and writes compounds).
-OPTIONAL_GRAMMAR = frozenset({"verb_last"})
+# English and German say who did what with a pronoun, never with the verb's ending alone.
+OPTIONAL_GRAMMAR = frozenset({"verb_last", "first_person_endings"})
 # The catalog's own verb ("played") is English: other languages' templates never use it.
 ENGLISH_ONLY_WORDING = frozenset({"top_action", "did_action", "generic_action"})
 

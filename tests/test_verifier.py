@@ -462,8 +462,21 @@ def test_real_catalog_has_no_unsafe_text(items: dict[str, dict]) -> None:
 
 def test_thousand_checks_are_fast(verifier: Verifier, task: ExplainTask) -> None:
     raws = [
-        explain(f"You loved Se7en (4.5/5) and The Godfather (1972); Casino is number {i}.")
-        for i in range(1000)
+        # Each text differs (a number would be a claim no evidence makes: `wrong_number`).
+        explain(f"You loved Se7en (4.5/5) and The Godfather (1972); Casino is {word} too.")
+        for i in range(100)
+        for word in (
+            "great",
+            "good",
+            "fine",
+            "fun",
+            "solid",
+            "sharp",
+            "bold",
+            "cool",
+            "smart",
+            "grand",
+        )
     ]
     # CPU time, not wall time: the machine running the suite may be shared. About 1 s on a
     # 2-core AVX2 EPYC (0.6 ms a check once): the bound catches a rule gone quadratic, not a
@@ -472,7 +485,7 @@ def test_thousand_checks_are_fast(verifier: Verifier, task: ExplainTask) -> None
     started = time.process_time()
     verdicts = [verifier.check(raw, task) for raw in raws]
     elapsed = time.process_time() - started
-    assert all(verdict.ok for verdict in verdicts)
+    assert all(verdict.ok for verdict in verdicts), {v.reason for v in verdicts if not v.ok}
     print(f"1000 checks took {elapsed:.2f} s of CPU")
     assert elapsed < 3.0, f"1000 checks took {elapsed:.2f}s"
 
@@ -938,3 +951,23 @@ def test_a_label_only_the_evidence_has_is_not_said_of_the_recommended_item():
     # Said of the evidence alone, in its own sentence, the tag is true.
     fine = "You played Sasho Dixsadrul, an instrumental artist. Niti Komdaxsund is rock too."
     assert verifier.check(explain(fine), task).ok
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "You rated Se7en (1995) 4.5/5, and Casino (1995) is another 3 hour Crime Drama.",
+            "wrong_number",
+        ),
+        ("You rated Se7en (1995) 4.5/5, and Casino (1995) is number 1 in Crime.", "wrong_number"),
+        ("You rated Se7en (1995) 4.5/5, and Casino (1995) is another Crime Drama.", None),
+    ],
+)
+def test_every_number_is_a_fact_of_the_evidence(
+    verifier: Verifier, task: ExplainTask, text, reason
+):
+    """A number outside titles and labels must be a rating quoted on its scale (or a share):
+    a runtime or a bare "8" is a claim no evidence makes (issue 19, item 8)."""
+    verdict = verifier.check(explain(text), task)
+    assert (verdict.ok, None if verdict.ok else verdict.reason) == (reason is None, reason)

@@ -213,4 +213,16 @@ PACK = LanguagePack(
             "animations": "animation",
         },
     ),
+    second_person=(
+        "du dir dich dein deine deinen deinem deiner deines sie ihnen hast hattest mochtest "
+        "sahst liebtest hörst spielst liest kennst"
+    ),
+    already="schon bereits",
+    former="erste ersten erster erstere ersteren",
+    latter="zweite zweiten letztere letzteren",
+    majority=(
+        r"\b(?:fast|nahezu|beinahe|praktisch)\s+(?:alle|jede[rn]?)\b",
+        r"\bdie\s+meisten\b|\b(?:große|überwältigende)\s+mehrheit\b",
+    ),
+    reader_judged=(r"\bso\s+\w+\s+wie\s+du\b", r"\bdein\w*\s+\w+en\s+geschmack"),
 )

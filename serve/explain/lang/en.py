@@ -220,4 +220,14 @@ PACK = LanguagePack(
         did_action="you {action} {title}",
         generic_action="Recommended because it is similar to {items} you {action}.",
     ),
+    second_person="you your yours yourself you've you'd you'll youve youd youll",
+    already="already",
+    former="former",
+    latter="latter",
+    majority=(
+        r"\b(?:nearly|almost|virtually|practically)\s+(?:every(?:one|body)|all)\b",
+        r"\bmost\s+(?:people|fans|listeners|viewers|players|readers|users|of\s+(?:the|those))\b",
+        r"\b(?:everyone|everybody)\s+who\b|\bthe\s+(?:vast\s+)?majority\b",
+    ),
+    reader_judged=(r"\bas\s+(?!much\b|many\b|well\b|often\b|soon\b|far\b|long\b)\w+\s+as\s+you\b",),
 )

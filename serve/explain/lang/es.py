@@ -197,4 +197,14 @@ PACK = LanguagePack(
         conjunction="y",
         decimal_comma=True,
     ),
+    second_person="tú tu tus te ti tienes",
+    already="ya",
+    first_person_endings=("amos", "emos", "imos"),
+    former="primera primero primer",
+    latter="segunda segundo",
+    majority=(
+        r"\b(?:casi|prácticamente)\s+tod[oa]s\b",
+        r"\bla\s+(?:gran\s+)?mayor[íi]a\b",
+    ),
+    reader_judged=(r"\btan\s+\w+\s+como\s+t[úu]\b",),
 )

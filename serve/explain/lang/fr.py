@@ -182,4 +182,14 @@ PACK = LanguagePack(
         conjunction="et",
         decimal_comma=True,
     ),
+    second_person="tu te t toi ton ta tes vous votre vos",
+    already="déjà",
+    first_person_endings=("ons",),
+    former="premier première",
+    latter="second seconde deuxième",
+    majority=(
+        r"\b(?:presque|quasiment|pratiquement)\s+tou(?:s|tes)\b",
+        r"\bla\s+plupart\b|\bla\s+(?:grande\s+)?majorité\b",
+    ),
+    reader_judged=(r"\baussi\s+\w+\s+que\s+(?:toi|vous)\b",),
 )

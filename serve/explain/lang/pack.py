@@ -113,3 +113,16 @@ class LanguagePack:
     template: Wording
     # Grammar only some languages have: None where the language has none of it.
     verb_last: VerbLast | None = None
+    # Roles read from the clause (verify.roles, verify.shares): the words that make the reader
+    # the subject ("du", "tu", "tus"), the adverbs that put an act in the past ("schon"), the
+    # endings of the writer's own verb forms ("-ons", "-amos"), the ordinals that point back
+    # at the first or second title named ("the former", "la primera"), quantifiers that claim
+    # most people (regex: "nearly everyone", "la mayoría"), and a judgment of the reader (regex:
+    # "as simple as you").
+    second_person: str = ""
+    already: str = ""
+    first_person_endings: tuple[str, ...] = ()
+    former: str = ""
+    latter: str = ""
+    majority: tuple[str, ...] = ()
+    reader_judged: tuple[str, ...] = ()

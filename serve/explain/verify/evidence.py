@@ -93,6 +93,10 @@ class Evidence:
         own_labels = (*recommended.genres, *recommended.tags, *task.shared_tags)
         own = [*recommended.genres, *(t for t in recommended.tags if len(catalog_words(t)) <= 2)]
         shared = [label for label in task.shared_tags if len(catalog_words(label)) <= 2]
+        # A genre the recommended item and a history item both have is shared, whatever the
+        # caller's `shared_tags` says (a sentence naming both may give it as their reason).
+        history_genres = {g.casefold() for fact in task.evidence for g in fact.genres}
+        shared += [g for g in recommended.genres if g.casefold() in history_genres]
         return cls(
             genre_labels=tuple(genre for genre in genres if genre not in unsafe),
             quotable_tags=tuple(tag for tag in tags if tag not in unsafe and _quotable(tag)),

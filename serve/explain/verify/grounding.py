@@ -66,12 +66,15 @@ _NUMBER = re.compile(r"\d+")
 
 @lru_cache(maxsize=1 << 10)
 def _language_words(language: str) -> frozenset[str]:
-    """Words any explanation in `language` may use: function words, explaining words, genres
-    and the item words the project knows in that language ("film", "artiste")."""
+    """Words any explanation in `language` may use: function words, explaining words, the
+    ordinals that point back at a title named ("la primera"), genres and the item words the
+    project knows in that language ("film", "artiste")."""
     item_words = {w for words in ITEM_WORDS.values() for w in words.get(language, ())}
+    pointing_back = f"{PACKS[language].former} {PACKS[language].latter}"  # "la primera"
     return (
         FUNCTION_WORDS[language]
         | EXPLAINING[language]
+        | word_set(pointing_back)
         | GENRE_WORDS
         | word_set(" ".join(item_words))
     )

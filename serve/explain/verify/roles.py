@@ -12,6 +12,7 @@ from serve.explain.lang import PACKS, of_every_pack
 from serve.explain.text import Token, tokenize, words_of
 from serve.explain.verify import ratings
 from serve.explain.verify.evidence import Evidence, Reading
+from serve.explain.verify.shares import SENTENCE_END, same, without_titles
 from serve.explain.verify.titles import Mention
 from serve.explain.vocabulary import KNOWN_ITEM_WORDS
 
@@ -31,7 +32,7 @@ _ITEM_WORD = "(?:" + "|".join(sorted(map(re.escape, KNOWN_ITEM_WORDS), key=len, 
 # "one of your most played", "among your favourites": true only of an item among the user's top.
 _TOP_CLAIM = re.compile(
     r"\bmost\s+(?:played|listened\s+to|watched|read|bought|purchased|visited|used|streamed"
-    r"|clicked|viewed|heard)\b|\bfavou?rites?\b|\bfavoriten\b|\bfavoris\b|\bfavoritos\b"
+    r"|clicked|viewed|heard)\b|(?<!\bnext\s)(?<!\bnew\s)\bfavou?rites?\b|\bfavoriten\b|\bfavoris\b|\bfavoritos\b"
     r"|\bmeist(?:gespielt|gehört|gesehen|gelesen|gekauft)\w*",
     re.IGNORECASE,
 )
@@ -45,7 +46,6 @@ _RATING_WORDS = re.compile(
 # Roles: the evidence is what the user rated; the recommended item is what they have not seen.
 # A rating belongs to the title just before it in its sentence ("You gave Heat 4/5", "Heat, which
 # you rated 4/5"), or to the title a preposition ties it to ("4/5 for Heat", "5/5 à Heat").
-_SENTENCE_END = re.compile(r"[.!?;](?=\s|$)")
 _RATED_TITLE_AFTER = re.compile(
     r"\s*(?:(?:ratings?|stars?|sterne?n?|étoiles?|estrellas?)\s+)?"
     r"(?:for|to|of|on|für|an|à|pour|a|para)\s+"
@@ -59,6 +59,9 @@ _CLAUSE_END = re.compile(
     re.IGNORECASE,
 )
 _NEGATIONS = of_every_pack("negations")
+# A clause break of punctuation only: German "doch" is a conjunction and a particle ("du hörst
+# <title> doch schon ständig").
+_PUNCTUATION = re.compile(r"[,;:.!?()\u2013\u2014](?=\s|$)")
 _QUOTE_OPEN = r"\s*[\"'“„«\u2018*]?\s*"
 # A title's mention ends at its last word or at its year's last digit: ")" may follow.
 _QUOTE_CLOSE = r"\)?\s*[\"'”“»\u2019*]?"
@@ -143,6 +146,9 @@ _LINKERS = of_every_pack("linkers")
 _DE_PARTICIPLES = frozenset(_verb_last("participles"))
 _DE_AUXILIARIES = frozenset(_verb_last("auxiliaries"))
 _DE_PRETERITES = frozenset(_verb_last("preterites"))
+_FORMER, _LATTER = of_every_pack("former"), of_every_pack("latter")
+_SECOND_PERSON = {code: frozenset(words_of(p.second_person)) for code, p in PACKS.items()}
+_ALREADY = {code: frozenset(words_of(p.already)) for code, p in PACKS.items()}
 
 
 # How far after a first-person word its feedback verb may come ("we have rated", "nous avons
@@ -150,6 +156,18 @@ _DE_PRETERITES = frozenset(_verb_last("preterites"))
 FIRST_PERSON_REACH = 3
 _FIRST_PERSON = {code: frozenset(words_of(p.first_person)) for code, p in PACKS.items()}
 _FEEDBACK_VERBS = {code: frozenset(words_of(p.feedback_verbs)) for code, p in PACKS.items()}
+# The stems of the feedback verbs ("écout" of "écouté", "escuch" of "escuchado"), for the
+# forms no list holds; a stem this short ("aim") would start unrelated words too.
+MIN_STEM_CHARS = 4
+_PARTICIPLE_ENDING = re.compile(r"(?:ado|ido|e|u)$")
+_FEEDBACK_STEMS = {
+    code: tuple(
+        stem
+        for verb in verbs
+        if len(stem := _PARTICIPLE_ENDING.sub("", verb)) >= MIN_STEM_CHARS and stem != verb
+    )
+    for code, verbs in _FEEDBACK_VERBS.items()
+}
 
 
 def wrong_person(reading: Reading, language: str) -> str | None:
@@ -158,12 +176,16 @@ def wrong_person(reading: Reading, language: str) -> str | None:
     subjects, verbs = _FIRST_PERSON[language], _FEEDBACK_VERBS[language]
     verb_last = PACKS[language].verb_last is not None
     tokens = reading.tokens
+    endings, stems = PACKS[language].first_person_endings, _FEEDBACK_STEMS[language]
+    for token in tokens:  # "nous écoutons", "escuchamos": the verb's ending is its person
+        if token.norm.endswith(endings) and token.norm.startswith(stems):
+            return "wrong_person"
     for index, token in enumerate(tokens):
         if token.norm not in subjects or reading.allows(token.start, token.end):
             continue
         if token.norm in verbs:  # a verb form that is its own subject: "valoramos"
             return "wrong_person"
-        ends = _SENTENCE_END.search(reading.text, token.end)
+        ends = SENTENCE_END.search(reading.text, token.end)
         stop = ends.start() if ends else len(reading.text)
         reach = len(tokens) if verb_last else index + 1 + FIRST_PERSON_REACH
         following = (t for t in tokens[index + 1 : reach] if t.start < stop)
@@ -179,7 +201,7 @@ def wrong_rating(reading: Reading, evidence: Evidence) -> str | None:
     rating tied to no title ("you rated it 5/5") need only be one the evidence has. Ratings are
     read on the catalog's scale; a catalog of counts has none to quote, and no count is ever
     evidence ("you played it 300 times": "quoted_count")."""
-    text = _without_titles(reading)
+    text = without_titles(reading)
     for quote in ratings.percent_quotes(text):  # checked by `_wrong_share`
         text = text[: quote.start] + " " * (quote.end - quote.start) + text[quote.end :]
     if ratings.quotes_count(text):
@@ -190,61 +212,33 @@ def wrong_rating(reading: Reading, evidence: Evidence) -> str | None:
         if any(_stray_number(token, evidence) for token in tokenize(text)):
             return "wrong_number"  # no count is evidence, and a share was read above
         return _wrong_standing(reading, evidence, text)
-    for quote in ratings.rating_quotes(text, evidence.scale_max):
+    quotes = ratings.rating_quotes(text, evidence.scale_max)
+    for token in tokenize(text):  # "un 8 de votre part": a number must be a rating quoted
+        quoted = any(q.start <= token.start < q.end for q in quotes)
+        if not quoted and _stray_number(token, evidence):
+            return "wrong_number"  # "a 3 hour thriller", "number 5": no evidence says it
+    for quote in quotes:
         if quote.bare:
             return "unscaled_rating"  # "gave Léon a 9": a reader cannot tell 9 of what
-        if quote.scale is not None and not _same(quote.scale, evidence.scale_max):
+        if quote.scale is not None and not same(quote.scale, evidence.scale_max):
             return "wrong_rating"  # "4.5/5" on a 1-10 catalog: not the rating the user gave
         if quote.value > evidence.scale_max + 1e-6:
             return "wrong_rating"  # "10/5", even when a bad request sent a 10
-        if not any(_same(quote.value, rating) for rating in evidence.ratings):
+        if not any(same(quote.value, rating) for rating in evidence.ratings):
             return "wrong_rating"
-        mention = _rated_mention(reading.task_mentions, text, quote.start, quote.end)
+        mention = _rated_mention(
+            reading.task_mentions, text, quote.start, quote.end, evidence.recommended_id
+        )
         if mention is not None and not any(
-            _same(quote.value, evidence.rating_of.get(item_id)) for item_id in mention.item_ids
+            same(quote.value, evidence.rating_of.get(item_id)) for item_id in mention.item_ids
         ):
             return "misattributed_rating"
     return None
 
 
-def _without_titles(reading: Reading) -> str:
-    """The text with every title blanked out, positions kept: "12 Monkeys" is no number."""
-    masked = list(reading.text)
-    for mention in (*reading.catalog_mentions, *reading.task_mentions):
-        masked[mention.start : mention.end] = " " * (mention.end - mention.start)
-    return "".join(masked)
-
-
 def _stray_number(token: Token, evidence: Evidence) -> bool:
     """A number that is no word of the task's labels ("80s" of a tag "80s soul")."""
     return any(char.isdigit() for char in token.norm) and token.norm not in evidence.label_words
-
-
-def wrong_share(reading: Reading, evidence: Evidence) -> str | None:
-    """A percentage no evidence item's share is, as the prompt rounds it ("wrong_share"), or one
-    said in a sentence whose evidence titles have other shares, or that does not name the
-    recommended item ("misattributed_share"): "38% of the people who play Garry's Mod also play
-    Unturned" is only true of Garry's Mod and the recommended Unturned (an answer cut off after
-    "also play", or one that pins the share on two evidence items, is not)."""
-    text = _without_titles(reading)
-    for quote in ratings.percent_quotes(text):
-        if not any(_same(quote.value, share) for share in evidence.percent_of.values()):
-            return "wrong_share"
-        ends = [0, *(m.end() for m in _SENTENCE_END.finditer(text)), len(text)]
-        start = max(end for end in ends if end <= quote.start)
-        stop = min(end for end in ends if end >= quote.end)
-        in_sentence = {
-            item_id
-            for mention in reading.task_mentions
-            if start <= mention.start < stop
-            for item_id in mention.item_ids
-        }
-        named = {i for i in in_sentence if i in evidence.percent_of or i in evidence.rating_of}
-        if named and not any(_same(quote.value, evidence.percent_of.get(i)) for i in named):
-            return "misattributed_share"
-        if evidence.recommended_id not in in_sentence:
-            return "misattributed_share"
-    return None
 
 
 def evidence_as_recommended(reading: Reading, evidence: Evidence) -> str | None:
@@ -281,23 +275,31 @@ def _wrong_standing(reading: Reading, evidence: Evidence, text: str) -> str | No
     return None
 
 
-def _same(value: float, rating: float | None) -> bool:
-    return rating is not None and abs(value - rating) < 1e-6
-
-
-def _rated_mention(mentions: list[Mention], text: str, start: int, end: int) -> Mention | None:
+def _rated_mention(
+    mentions: list[Mention], text: str, start: int, end: int, recommended_id: str = ""
+) -> Mention | None:
     """The title the rating at `start:end` of `text` belongs to: the one a preposition ties it
     to ("4/5 for Heat"), else the nearest one before it in its sentence; None when neither."""
     after = next((m for m in mentions if m.start >= end), None)
     if after is not None and _RATED_TITLE_AFTER.fullmatch(text, end, after.start):
         return after
     before = next((m for m in reversed(mentions) if m.end <= start), None)
-    if before is not None and not _SENTENCE_END.search(text, before.end, start):
-        return before
-    return None
+    if before is None or SENTENCE_END.search(text, before.end, start):
+        return None
+    # "den ersten Teil mit 4.5/5", "un 5/5 a la primera": an ordinal points back at a title.
+    clause_end = _CLAUSE_END.search(text, end)
+    around = words_of(text[before.end : clause_end.start() if clause_end else len(text)])
+    for ordinals, place in ((_FORMER, 0), (_LATTER, 1)):
+        if not ordinals.isdisjoint(around) and len(mentions) > place:
+            return mentions[place]
+    # A clause of its own ("un drama que, dada tu nota de 5/5, te puede interesar") says
+    # nothing of the recommended title before it.
+    if recommended_id in before.item_ids and _CLAUSE_END.search(text, before.end, start):
+        return None
+    return before
 
 
-def recommended_as_seen(reading: Reading, evidence: Evidence) -> str | None:
+def recommended_as_seen(reading: Reading, evidence: Evidence, language: str) -> str | None:
     """The recommended item spoken of as rated, watched or liked by the user ("since you liked
     <it>", "Sie haben <it> gesehen", "<it>, que vous avez aimé"): it is recommended because the
     user has not seen it, so such a sentence is false, whatever else it says. Only what is said
@@ -316,6 +318,8 @@ def recommended_as_seen(reading: Reading, evidence: Evidence) -> str | None:
         if _SEEN_BEFORE_TITLE.search(before) or _SEEN_AFTER_TITLE.match(after):
             return "recommended_as_seen"
         if _german_seen(before, _clause_head(after)):
+            return "recommended_as_seen"
+        if _already_seen(before, _PUNCTUATION.split(after, 1)[0], language):
             return "recommended_as_seen"
     return "recommended_as_seen" if _SEEN_THIS.search(text) else None
 
@@ -346,13 +350,29 @@ def _negated(clause: str) -> bool:
 
 
 def _german_seen(before: str, after: str) -> bool:
-    """Whether a German clause says the title was seen: a past participle after the title with
-    a form of "haben" anywhere in the clause, or a past-tense verb of liking or seeing."""
-    before_words, after_words = set(words_of(before)), set(words_of(after))
-    if not _DE_PRETERITES.isdisjoint(before_words | after_words):
+    """Whether a German clause says the reader saw the title: a past participle after the title
+    (also in a compound: "durchgespielt") with a form of "haben" anywhere in the clause, or a
+    past-tense verb of liking or seeing, each with the reader as its subject ("du", "dir"):
+    "mochten auch <title>" is what other people did."""
+    words = set(words_of(before)) | set(words_of(after))
+    if _SECOND_PERSON["de"].isdisjoint(words):
+        return False
+    if not _DE_PRETERITES.isdisjoint(words):
         return True
-    has_participle = not _DE_PARTICIPLES.isdisjoint(after_words)
-    return has_participle and not _DE_AUXILIARIES.isdisjoint(before_words | after_words)
+    has_participle = any(w.endswith(p) for w in words_of(after) for p in _DE_PARTICIPLES)
+    return has_participle and not _DE_AUXILIARIES.isdisjoint(words)
+
+
+def _already_seen(before: str, after: str, language: str) -> bool:
+    """A clause with the reader as its subject and "already" in it, around the recommended
+    title: "Du hörst <title> doch schon ständig", "tu écoutes déjà <title>", "Ya tienes <title>
+    entre tus favoritas" ("ya que" is "since", not "already")."""
+    words = [*words_of(before), "", *words_of(after)]
+    already = any(
+        w in _ALREADY[language] and not (w == "ya" and nxt == "que")
+        for w, nxt in zip(words, [*words[1:], ""], strict=True)
+    )
+    return already and not _SECOND_PERSON[language].isdisjoint(words)
 
 
 _NOVELTY = of_every_pack("novelty")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from serve.explain.explanation import ExplainTask
+from serve.explain.lang import PACKS
 from serve.explain.text import YEAR_IN_TEXT, Token, catalog_words
 from serve.explain.verify import claims, frequency, surface
 from serve.explain.verify.evidence import PEOPLE, Evidence, Reading, phrase_spans
@@ -81,9 +82,12 @@ def invented_entity(reading: Reading, evidence: Evidence, language: str) -> str 
         named = _name_like(token, language) and not german_noun
         if named or norm in PEOPLE or norm in claims.CLAIM_WORDS:
             return "invented_entity"
-    claimed = claims.CLAIM_PHRASES.finditer(reading.text)
-    if any(not reading.allows(match.start(), match.end()) for match in claimed):
-        return "invented_entity"
+    # A phrase that starts inside a title is the title's ("The Witcher 3: Wild Hunt an ...").
+    titles = [(m.start, m.end) for m in reading.task_mentions]
+    for match in claims.CLAIM_PHRASES.finditer(reading.text):
+        in_title = any(s <= match.start() < e for s, e in titles)
+        if not in_title and not reading.allows(match.start(), match.end()):
+            return "invented_entity"
     for match in claims.SETTING.finditer(reading.text):
         where = "place" if match.group("place") else "before"
         if not reading.allows(match.start(where), match.end(where)):
@@ -92,8 +96,11 @@ def invented_entity(reading: Reading, evidence: Evidence, language: str) -> str 
 
 
 def disparaging(reading: Reading) -> str | None:
-    """Disparagement, profanity or insults, from a tag ("boring") or the model's own: a
+    """Disparagement, profanity or insults, from a tag ("boring") or the model's own, and any
+    judgment of the reader ("gente tan simple como tú", "deinem schlichten Geschmack"): a
     recommendation says none of them."""
+    if _READER_JUDGED.search(reading.text):
+        return "disparaging"
     titles = [(m.start, m.end) for m in (*reading.task_mentions, *reading.catalog_mentions)]
     for token, norm in zip(reading.tokens, reading.bare_norms, strict=True):
         rude = norm in claims.DISPARAGING or norm.startswith(claims.DISPARAGING_PREFIXES)
@@ -108,6 +115,11 @@ def invented_user_fact(reading: Reading) -> str | None:
     return "invented_user_fact" if claims.USER_FACTS.search(reading.text) else None
 
 
+# The reader compared or judged, in any language ("as simple as you", "aussi limité que toi").
+_READER_JUDGED = re.compile(
+    "|".join(f"(?:{pattern})" for p in PACKS.values() for pattern in p.reader_judged),
+    re.IGNORECASE,
+)
 # Words of these endings are verbs and adverbs, not names, wherever they stand ("Loving").
 _NOT_NAME_ENDINGS = ("ing", "ly", "ed")
 # A capitalized word at a sentence start this common is that word, not a name ("Fancy another
@@ -146,17 +158,25 @@ def wrong_genre(reading: Reading, evidence: Evidence, language: str) -> str | No
         for m in reading.catalog_mentions
         if m.with_year or not _bare_genre(reading.text[m.start : m.end])
     ]
+    cited = {m.start: bool(m.item_ids - {evidence.recommended_id}) for m in reading.task_mentions}
     sentences: list[list[str]] = [[]]
+    citing: list[set[bool]] = [set()]
     for token, norm in zip(reading.tokens, reading.bare_norms, strict=True):
         if token.sentence_initial and sentences[-1]:
             sentences.append([])
+            citing.append(set())
         sentences[-1].append("" if any(s <= token.start < e for s, e in titles) else norm)
+        if token.start in cited:
+            citing[-1].add(cited[token.start])
     stopwords = STOPWORDS[language]
-    for words in sentences:
+    for words, kinds in zip(sentences, citing, strict=True):
         said = claims.genres_of(
             ["" if word in stopwords else word for word in words], compounds=language == "de"
         )
-        allowed = evidence.genres if claims.BOTH.isdisjoint(words) else evidence.shared_genres
+        # A sentence that names a history item and the recommended one gives the reason
+        # they go together: a genre in it is one they share.
+        both = not claims.BOTH.isdisjoint(words) or kinds == {True, False}
+        allowed = evidence.shared_genres if both else evidence.genres
         if not said <= allowed:
             return "wrong_genre"
     return None

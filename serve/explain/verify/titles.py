@@ -32,6 +32,7 @@ _ARTICLES = (
     *("Der", "Die", "Das", "Den", "Det"),
 )
 _INVERTED = re.compile(r"^(.+),\s+(" + "|".join(map(re.escape, _ARTICLES)) + r")$")
+_SUBTITLE = re.compile(r":\s+|\s+-\s+")
 # A single word written without the year counts only from this length ("Heat", not "Big").
 MIN_SINGLE_WORD_CHARS = 4
 
@@ -80,7 +81,9 @@ def _parse(title: str) -> tuple[tuple[tuple[str, ...], ...], str | None]:
         heads += [head] if head else []
     full.append(whole)
     series = [name.split(":", 1)[0].strip() for name in full + heads if ":" in name]
-    tiers = (full, heads, [name for name in series if name])
+    # "Skyrim", "The Two Towers", "The Empire Strikes Back": what follows the series name.
+    subtitles = [_SUBTITLE.split(name)[-1].strip() for name in full if _SUBTITLE.search(name)]
+    tiers = (full, heads, [name for name in series if name], [n for n in subtitles if n])
     return tuple(tuple(dict.fromkeys(tier)) for tier in tiers), (
         year_match.group(1) if year_match else None
     )
@@ -187,10 +190,12 @@ class CatalogTitles:
         self._expected = expected
         # A weaker name refers to a title only when no title has it as a stronger name: "Heat"
         # is "Heat (1995)", not "Heat, The (2013)"; "Star Wars" is every episode.
-        tiers: tuple[dict[tuple[str, ...], dict[str | None, set[str]]], ...] = ({}, {}, {})
+        tiers: tuple[dict[tuple[str, ...], dict[str | None, set[str]]], ...] = ({}, {}, {}, {})
         for item_id, title in items:
             names, year = _parse(title)
-            for by_key, tier in zip(tiers, names, strict=True):
+            # A subtitle alone names only a title the text is expected to name: in the whole
+            # catalog "Science Fiction" or "Judgment Day" would be some film's subtitle.
+            for by_key, tier in zip(tiers, names if expected else names[:-1], strict=False):
                 for name in tier:
                     for words in _key_forms(name):
                         by_key.setdefault(words, {}).setdefault(year, set()).add(item_id)

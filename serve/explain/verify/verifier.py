@@ -23,7 +23,16 @@ from dataclasses import dataclass
 
 from serve.explain.explanation import ExplainTask
 from serve.explain.text import tokenize, words_of
-from serve.explain.verify import claims, frequency, grounding, roles, rules, surface, unexplained
+from serve.explain.verify import (
+    claims,
+    frequency,
+    grounding,
+    roles,
+    rules,
+    shares,
+    surface,
+    unexplained,
+)
 from serve.explain.verify.evidence import Evidence, Reading, phrase_spans, without_elision
 from serve.explain.verify.injection import is_unsafe
 from serve.explain.verify.rules import ngrams
@@ -31,7 +40,7 @@ from serve.explain.verify.titles import CatalogTitles
 
 # Bumped whenever the rules change what is accepted: it is part of the explanation cache's
 # namespace, so answers verified by older rules (e.g. a precomputed file) are asked for again.
-RULES_REVISION = 8
+RULES_REVISION = 9
 
 # Talk about the prompt rather than about the films, and prompt fields parroted ("similarity
 # 0.83"): no reader needs to see those.
@@ -116,9 +125,9 @@ class Verifier:
             or rules.wrong_label(reading, evidence)
             or rules.borrowed_label(reading, evidence)
             or rules.foreign_domain_word(reading, evidence)
-            or roles.wrong_share(reading, evidence)
+            or shares.wrong_share(reading, evidence)
             or roles.wrong_rating(reading, evidence)
-            or roles.recommended_as_seen(reading, evidence)
+            or roles.recommended_as_seen(reading, evidence, task.language)
             or roles.known_called_new(reading, task.known)
             or roles.evidence_as_recommended(reading, evidence)
         )
