@@ -2,9 +2,9 @@
 
 Runs `served_k3`'s served path (the configured app, k=3, streamed, one user at a time) and,
 from the moment the app is ready until the last request ends, samples every process's CPU
-time each second, grouped by role (`soak.role`, plus the engine's worker, Ray's own daemons and
-the client). On 2 cores the engine's threads are bound to both, so whatever else runs takes
-cores from them: this says how much, and who.
+time each second, grouped by role (`serve.local_profile.role`, plus the engine's worker, Ray's
+own daemons and the client). On 2 cores the engine's threads are bound to both, so whatever
+else runs takes cores from them: this says how much, and who.
 
     python -m benchmarks.cpu_profile --users 5 --json benchmarks/results/served-cpu-profile.json
 """
@@ -22,7 +22,7 @@ import psutil
 import typer
 
 from benchmarks import served_k3
-from benchmarks.soak import role
+from serve.local_profile import role
 
 app = typer.Typer(add_completion=False)
 

@@ -108,7 +108,9 @@ def seed_device(accelerator: str) -> str:
     return "cuda" if accelerator == "gpu" and torch.cuda.is_available() else "cpu"
 
 
-def offline_generate(model: str, conversations: list[list[dict]], max_tokens: int) -> dict:
+def offline_generate(
+    model: str, conversations: list[list[dict]], max_tokens: int, no_prefix: bool = True
+) -> dict:
     """vLLM's offline engine: all prompts in one continuously batched call, with prefix caching
     and without, in one engine.
 
@@ -152,15 +154,13 @@ def offline_generate(model: str, conversations: list[list[dict]], max_tokens: in
         return {"output_tokens": tokens, "seconds": seconds, "dtype": model_dtype}
 
     timed([{"prompt_token_ids": token_ids[0]}])  # warm-up, as served_generate does
-    return {
-        "prefix": timed([{"prompt_token_ids": ids} for ids in token_ids]),
-        "no_prefix": timed(
-            [
-                {"prompt_token_ids": ids, "cache_salt": f"alone-{n}"}
-                for n, ids in enumerate(token_ids)
-            ]
-        ),
-    }
+    result = {"prefix": timed([{"prompt_token_ids": ids} for ids in token_ids])}
+    if no_prefix:
+        alone = [
+            {"prompt_token_ids": ids, "cache_salt": f"alone-{n}"} for n, ids in enumerate(token_ids)
+        ]
+        result["no_prefix"] = timed(alone)
+    return result
 
 
 async def served_generate(

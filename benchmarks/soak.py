@@ -36,6 +36,7 @@ import psutil
 import typer
 
 from benchmarks import loadgen
+from serve.local_profile import role
 
 RESULTS = Path("benchmarks/results")
 # Share of each kind of request in the mix: (explain, stream) -> weight.
@@ -91,23 +92,6 @@ def replica_processes(root: psutil.Process | None = None) -> dict[str, psutil.Pr
         if label:
             found[label if label not in found else f"{label}#{process.pid}"] = process
     return found
-
-
-def role(title: str) -> str | None:
-    """A process title as Ray and vLLM set it -> the role it plays, or None."""
-    if "EngineCore" in title:
-        return "llm_engine"
-    if not title.startswith("ray::"):
-        return None
-    name = title.removeprefix("ray::").split()[0]
-    if name.startswith("ServeReplica:"):
-        deployment = name.split(":")[2].split(".")[0]
-        return "llm_replica" if deployment.startswith("RecsplainLLMServer") else deployment
-    if name.startswith("ProxyActor"):
-        return "proxy"
-    if name.startswith("ServeController"):
-        return "controller"
-    return None
 
 
 async def pause(stop: asyncio.Event, seconds: float) -> None:

@@ -16,6 +16,7 @@ from ray import serve
 from ray.serve.llm import LLMConfig, build_llm_deployment
 from ray.serve.llm.ingress import make_fastapi_ingress
 
+from serve import local_profile
 from serve.config import APP_NAME, RecsplainSettings
 from serve.ingress import ENDPOINTS, RecsplainIngress, app
 from serve.llm_server import RecsplainLLMServer
@@ -31,6 +32,7 @@ AUTH_ENV = "RECSPLAIN_API__AUTH"
 # Every node's proxy needs this in its environment (on Kubernetes: every pod of the RayCluster).
 PROXY_CALLBACK_ENV = "RAY_SERVE_HTTP_PROXY_CALLBACK_IMPORT_PATH"
 PROXY_CALLBACK = "serve.proxy:middlewares"
+_deprioritizer: local_profile.Deprioritizer | None = None  # the local app's, while it runs
 
 
 def llm_config(settings: RecsplainSettings) -> LLMConfig:
@@ -122,8 +124,12 @@ def start_local(
     """
     import ray
 
+    global _deprioritizer
+
     choose_local_auth(host)
-    admin_key_for(api_key_for(RecsplainSettings(**args).api.auth))
+    settings = RecsplainSettings(**args)
+    admin_key_for(api_key_for(settings.api.auth))
+    args = local_profile.prepare(settings.local, args)
     # Ray's HTTP proxy actor inherits this from the environment of `ray.init`.
     os.environ[PROXY_CALLBACK_ENV] = PROXY_CALLBACK
     # More logical CPUs than cores, or the LLM's placement group starves the other deployments.
@@ -142,6 +148,7 @@ def start_local(
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=15).status_code == 200:
+                _deprioritizer = local_profile.deprioritize(settings.local)
                 return url
         except httpx.HTTPError:
             pass
@@ -154,6 +161,8 @@ def stop_local() -> None:
     import psutil
     import ray
 
+    if _deprioritizer is not None:
+        _deprioritizer.stopped.set()
     # vLLM's engine processes hang below Ray's workers, which hang below this process.
     descendants = psutil.Process().children(recursive=True)
     serve.shutdown()

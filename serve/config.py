@@ -268,6 +268,24 @@ class BatchSettings(_Strict):
     )
 
 
+class LocalSettings(_Strict):
+    """The app on one machine, Ray started in-process (`make serve`, the tests, the benchmarks):
+    the lean profile (serve/local_profile.py) leaves the cores to the engine."""
+
+    lean: bool = Field(
+        True, description="slower Serve and roll-out loops, the app's other processes niced"
+    )
+    controller_loop_s: float = Field(
+        1.0, gt=0, description="Serve controller's loop period under `lean` (Ray's default 0.1)"
+    )
+    rollout_poll_s: float = Field(
+        10.0, gt=0, description="rollout.poll_s under `lean`, unless the config or env sets it"
+    )
+    background_nice: int = Field(
+        10, ge=0, le=19, description="niceness of every process but the engine's; 0 leaves it"
+    )
+
+
 class RecsplainSettings(BaseSettings):
     """Everything the serving app needs; defaults run the embedded demo on a laptop."""
 
@@ -282,6 +300,7 @@ class RecsplainSettings(BaseSettings):
     deployments: Deployments = Field(default_factory=Deployments)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
     batch: BatchSettings = Field(default_factory=BatchSettings)
+    local: LocalSettings = Field(default_factory=LocalSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -171,6 +171,9 @@ def service(tmp_path_factory, injected_artifacts, warm_cache):
     args["explain"]["cache_file"] = str(warm_cache)
     # Builds and roll-out targets all lie under pytest's temporary folder.
     args.setdefault("rollout", {})["artifacts_root"] = str(tmp_path_factory.getbasetemp())
+    # The roll-out tests wait for every replica's report: the lean profile's 10 s polls
+    # (serve/local_profile.py) would only make them wait longer.
+    args["rollout"]["poll_s"] = 1.0
     retriever = args["deployments"]["retriever"]
     retriever.update(max_ongoing_requests=1, max_queued_requests=2)
     retriever["autoscaling_config"].update(min_replicas=1, max_replicas=1)

@@ -21,17 +21,6 @@ PROBE_S = 10
 SUITE_LOAD = 0.5
 
 
-def test_role_names_every_serve_process():
-    assert soak.role("ray::ServeReplica:recsplain:Retriever.handle_request") == "Retriever"
-    assert soak.role("ray::ServeReplica:recsplain:Ingress") == "Ingress"
-    assert soak.role("ray::ServeReplica:recsplain:RecsplainLLMServer:recsplain-llm") == (
-        "llm_replica"
-    )
-    assert soak.role("VLLM::EngineCore_DP0") == "llm_engine"
-    assert soak.role("ray::ProxyActor") == "proxy"
-    assert soak.role("/usr/bin/python raylet") is None
-
-
 def test_growth_tells_a_leak_from_noise():
     flat = [(t, 500.0 + (3 if t % 20 else -3)) for t in range(0, 600, 10)]
     leak = [(t, 500.0 + t / 60 * 40) for t in range(0, 600, 10)]  # 40 MB/min
