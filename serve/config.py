@@ -256,6 +256,12 @@ class BatchSettings(_Strict):
     evidence_actors: int = Field(1, ge=1, description="CPU actors that compute evidence")
     evidence_num_cpus: float = Field(0.5, gt=0)
     explain_actors: int = Field(1, ge=1, description="actors that each hold one vLLM engine")
+    explain_blocks_in_flight: int = Field(
+        2,
+        ge=1,
+        description="blocks each explain actor works on at once, so the next block's calls "
+        "fill the engine while the last block's slow answers drain",
+    )
     explain_num_cpus: float = Field(1.0, ge=0)
     explain_num_gpus: float = Field(0.0, ge=0)
     stage_resources: dict[str, dict[str, float]] = Field(

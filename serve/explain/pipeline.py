@@ -90,7 +90,12 @@ class EvidenceStage:
 
 class ExplainStage:
     """One vLLM engine and the server's policy over it; each block's tasks are explained all
-    at once, so continuous batching fills the engine and equal evidence shares one call."""
+    at once, so continuous batching fills the engine and equal evidence shares one call.
+
+    `__call__` is a coroutine, so Ray Data runs it on one event loop of its own, and the actor
+    takes `batch.explain_blocks_in_flight` blocks at a time: the next block's calls fill the
+    engine while the last one's slow answers and retries drain (one block at a time left the
+    engine half idle at each block's tail)."""
 
     def __init__(self, settings: dict, data_hash: str):
         from serve.explain.admission import Admission
@@ -101,8 +106,8 @@ class ExplainStage:
         resolved = RecsplainSettings(**settings)
         catalog = Catalog.load(resolved.artifacts_path(), data_hash)
         self.vocabulary = catalog.vocabulary
-        self.loop = asyncio.new_event_loop()  # the engine's output handler lives on this loop
-        asyncio.set_event_loop(self.loop)
+        # No loop runs here: the engine starts its output handler on Ray Data's loop, at the
+        # first call.
         self.engine = AsyncEngine(resolved)
         admission = Admission(resolved.explain.expected_call_s, 1 << 30, enabled=False)
         self.policy = build_policy(
@@ -116,20 +121,17 @@ class ExplainStage:
         )
         self.node = _node()
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
+    async def __call__(self, batch: pa.Table) -> pa.Table:
         blobs = batch.column("task").to_pylist()
         tasks = [
             None if blob is None else replace(pickle.loads(blob), vocabulary=self.vocabulary)
             for blob in blobs
         ]
 
-        async def explain_all() -> list[Explanation | None]:
-            async def one(task):
-                return None if task is None else await self.policy.explain(task)
+        async def one(task) -> Explanation | None:
+            return None if task is None else await self.policy.explain(task)
 
-            return list(await asyncio.gather(*(one(task) for task in tasks)))
-
-        done = self.loop.run_until_complete(explain_all())
+        done = await asyncio.gather(*(one(task) for task in tasks))
         out = batch.drop_columns(["task"])
         columns = {
             "explanation": pa.array([e and e.text for e in done], pa.string()),
@@ -320,7 +322,10 @@ def _pipeline(pending: pl.DataFrame, settings: RecsplainSettings, data_hash: str
             fn_constructor_kwargs={"settings": args, "data_hash": data_hash},
             batch_size=None,
             batch_format="pyarrow",
-            compute=ray.data.ActorPoolStrategy(size=batch.explain_actors),
+            compute=ray.data.ActorPoolStrategy(
+                size=batch.explain_actors,
+                max_concurrent_calls_per_actor=batch.explain_blocks_in_flight,
+            ),
             num_cpus=batch.explain_num_cpus,
             num_gpus=batch.explain_num_gpus or None,
             resources=batch.stage_resources.get("explain") or None,
