@@ -7,6 +7,8 @@ Adding a language is one more file here (its few-shot answers included) and one 
 
 from __future__ import annotations
 
+import re
+
 from serve.explain.lang import de, en, es, fr
 from serve.explain.lang.pack import LanguagePack, VerbLast, Wording
 from serve.explain.text import word_set
@@ -15,7 +17,16 @@ from serve.explain.text import word_set
 PACKS: dict[str, LanguagePack] = {pack.code: pack for pack in (en.PACK, de.PACK, fr.PACK, es.PACK)}
 LANGUAGES: dict[str, str] = {code: pack.name for code, pack in PACKS.items()}
 
-__all__ = ["LANGUAGES", "PACKS", "LanguagePack", "VerbLast", "Wording", "of_every_pack", "pack"]
+__all__ = [
+    "LANGUAGES",
+    "PACKS",
+    "LanguagePack",
+    "VerbLast",
+    "Wording",
+    "of_every_pack",
+    "pack",
+    "patterns_of_every_pack",
+]
 
 
 def pack(language: str) -> LanguagePack:
@@ -29,3 +40,9 @@ def pack(language: str) -> LanguagePack:
 def of_every_pack(field: str) -> frozenset[str]:
     """A word-list field of every pack, folded, as one set ("any language's negations")."""
     return frozenset().union(*(word_set(getattr(p, field)) for p in PACKS.values()))
+
+
+def patterns_of_every_pack(field: str) -> re.Pattern[str]:
+    """A regex-list field of every pack as one case-blind pattern ("any language's meta talk")."""
+    patterns = (pattern for p in PACKS.values() for pattern in getattr(p, field))
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns), re.IGNORECASE)

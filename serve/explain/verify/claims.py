@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from serve.explain.lang import PACKS, of_every_pack
+from serve.explain.lang import PACKS, of_every_pack, patterns_of_every_pack
 from serve.explain.text import word_set
 
 # Who made an item, who is in it, what it won, where it came from: none is in the evidence, so
@@ -53,9 +53,7 @@ SETTING = re.compile(
 )
 
 # The writer talking about itself or its task, in any of the languages ("En tant qu'IA").
-META_TALK = re.compile(
-    "|".join(f"(?:{phrase})" for p in PACKS.values() for phrase in p.meta_talk), re.IGNORECASE
-)
+META_TALK = patterns_of_every_pack("meta_talk")
 
 # Words a recommendation has no business saying: disparagement, profanity and insults (they
 # come from free-text tags: "boring", "fat nerd").

@@ -147,15 +147,22 @@ _DE_PARTICIPLES = frozenset(_verb_last("participles"))
 _DE_AUXILIARIES = frozenset(_verb_last("auxiliaries"))
 _DE_PRETERITES = frozenset(_verb_last("preterites"))
 _FORMER, _LATTER = of_every_pack("former"), of_every_pack("latter")
-_SECOND_PERSON = {code: frozenset(words_of(p.second_person)) for code, p in PACKS.items()}
-_ALREADY = {code: frozenset(words_of(p.already)) for code, p in PACKS.items()}
+
+
+def _words_by_language(field: str) -> dict[str, frozenset[str]]:
+    """A word-list field of each pack, as each language's set of words."""
+    return {code: frozenset(words_of(getattr(p, field))) for code, p in PACKS.items()}
+
+
+_SECOND_PERSON = _words_by_language("second_person")
+_ALREADY = _words_by_language("already")
 
 
 # How far after a first-person word its feedback verb may come ("we have rated", "nous avons
 # noté"); in a verb-last language the whole sentence ("Wir haben <title> mit 4,5/5 bewertet").
 FIRST_PERSON_REACH = 3
-_FIRST_PERSON = {code: frozenset(words_of(p.first_person)) for code, p in PACKS.items()}
-_FEEDBACK_VERBS = {code: frozenset(words_of(p.feedback_verbs)) for code, p in PACKS.items()}
+_FIRST_PERSON = _words_by_language("first_person")
+_FEEDBACK_VERBS = _words_by_language("feedback_verbs")
 # The stems of the feedback verbs ("écout" of "écouté", "escuch" of "escuchado"), for the
 # forms no list holds; a stem this short ("aim") would start unrelated words too.
 MIN_STEM_CHARS = 4

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from serve.explain.explanation import ExplainTask
-from serve.explain.lang import PACKS
+from serve.explain.lang import patterns_of_every_pack
 from serve.explain.text import YEAR_IN_TEXT, Token, catalog_words
 from serve.explain.verify import claims, frequency, surface
 from serve.explain.verify.evidence import PEOPLE, Evidence, Reading, phrase_spans
@@ -116,10 +116,7 @@ def invented_user_fact(reading: Reading) -> str | None:
 
 
 # The reader compared or judged, in any language ("as simple as you", "aussi limité que toi").
-_READER_JUDGED = re.compile(
-    "|".join(f"(?:{pattern})" for p in PACKS.values() for pattern in p.reader_judged),
-    re.IGNORECASE,
-)
+_READER_JUDGED = patterns_of_every_pack("reader_judged")
 # Words of these endings are verbs and adverbs, not names, wherever they stand ("Loving").
 _NOT_NAME_ENDINGS = ("ing", "ly", "ed")
 # A capitalized word at a sentence start this common is that word, not a name ("Fancy another

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from serve.explain.lang import PACKS
+from serve.explain.lang import patterns_of_every_pack
 from serve.explain.verify import ratings
 from serve.explain.verify.evidence import Evidence, Reading
 from serve.explain.verify.titles import Mention
@@ -17,9 +17,7 @@ from serve.explain.verify.titles import Mention
 # Inc. also liked": the stop is the title's).
 SENTENCE_END = re.compile(r"[!?;](?=\s|$)|\.(?=\s|$)(?!\s+[a-zß-öø-ÿ])")
 # "nearly everyone", "la mayoría", "fast alle": more than half of the people, in any language.
-_MAJORITY = re.compile(
-    "|".join(f"(?:{pattern})" for p in PACKS.values() for pattern in p.majority), re.IGNORECASE
-)
+_MAJORITY = patterns_of_every_pack("majority")
 MAJORITY_SHARE = 50
 
 
