@@ -22,7 +22,7 @@ import psutil
 import typer
 
 from benchmarks import served_k3
-from serve.local_profile import role
+from serve.local_profile import RAY_DAEMONS, role
 
 app = typer.Typer(add_completion=False)
 
@@ -38,7 +38,7 @@ def group(process: psutil.Process) -> str | None:
         return found
     if "VLLM::Worker" in title or process.name().startswith("VLLM::Worker"):
         return "llm_engine_worker"
-    for daemon in ("raylet", "gcs_server", "DashboardAgent", "TelemetryAgent", "RuntimeEnvAgent"):
+    for daemon in ("raylet", *RAY_DAEMONS):
         if daemon in title:
             return f"ray:{daemon}"
     if title.startswith("ray::"):
