@@ -231,3 +231,77 @@ def test_the_setting_reaches_the_offline_policy(items, default_recommender, defa
         verdicts[mode] = check(policy.verifier, text, heat_task(items))
     assert verdicts["rules"].ok
     assert (verdicts["closed"].reason, verdicts["closed"].detail) == ("ungrounded_word", word)
+
+
+def loose_words(text: str, task: ExplainTask, wide: bool) -> list[str]:
+    """The ungrounded words of `text` (years and titles aside), with closed mode's vocabulary
+    (`wide`) or the narrower one rules mode counts with."""
+    tokens = tokenize(text)
+    bare = [normalize_word(ELISION.sub("", text[t.start : t.end])) for t in tokens]
+    found = grounding.ungrounded(tokens, bare, lambda start, end: False, task, wide)
+    return [word for _, word in found if not word.isdigit()]
+
+
+# Words of the general classes closed mode accepts (lang.pack.ClosedWords), each missing from
+# the lists rules mode counts with: closed-class words ("parmi", "entonces"), recommending words
+# ("natural pick", "zusagen", "opción"), the audience ("viewers") and light morphology ("hörst"
+# is "hören", "gustarte" is "gustar" + "te", "criminelle" is "criminel").
+GENERAL = [
+    ("en", "You rated Die Hard (1988) 4.5/5, so Heat (1995) is a natural pick for viewers who "
+     "like it.", ["natural", "viewers"]),
+    ("de", "Weil du Die Hard (1988) mit 4,5/5 bewertet hast, probier Heat (1995): ein Krimi, "
+     "der dir zusagen dürfte.", ["probier", "zusagen"]),
+    ("de", "Wenn du Die Hard (1988) mit 4,5/5 bewertet hast, hörst du sicher gern von Heat "
+     "(1995).", ["horst"]),
+    ("fr", "Parmi tes films, Die Hard (1988) a reçu 4,5/5 ; alors Heat (1995), un thriller à "
+     "l'ambiance criminelle, devrait te plaire.", ["parmi", "recu", "alors", "criminelle"]),
+    ("es", "Como le diste 4,5/5 a Die Hard (1988), Heat (1995) podría gustarte: entonces es una "
+     "opción segura.", ["gustarte", "entonces", "opcion", "segura"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "text", "narrow"), GENERAL)
+def test_closed_mode_accepts_the_general_word_classes(items, verifiers, language, text, narrow):
+    """Closed mode passes them; rules mode's run counter still reads the narrower lists, so its
+    verdicts are those it was measured with."""
+    task = heat_task(items, language)
+    verdict = check(verifiers["closed"], text, task)
+    assert verdict.ok, (verdict.reason, verdict.detail)
+    assert loose_words(text, task, wide=False) == narrow
+    assert loose_words(text, task, wide=True) == []
+
+
+# Words that carry new content stay refused however wide the vocabulary: people, places, plots,
+# awards, studios, runtimes, prices, nutrition, player counts (the count, not "players").
+CONTENT = [
+    ("en", "Heat (1995) is a thriller starring a cop in Los Angeles, like Die Hard (1988).",
+     ["starring", "cop", "los", "angeles"]),
+    ("en", "Heat (1995) runs three hours, costs ten dollars and won an oscar.",
+     ["runs", "three", "hours", "costs", "ten", "dollars", "won", "oscar"]),
+    ("en", "Like Die Hard (1988), Heat (1995) is for four players, low in calories, by Pixar.",
+     ["four", "low", "calories", "pixar"]),  # "players" is an audience: the count is refused
+    ("de", "Heat (1995) spielt in Berlin und dauert drei Stunden, wie Die Hard (1988).",
+     ["berlin", "dauert", "drei", "stunden"]),
+    ("fr", "Heat (1995) raconte un braquage à Paris, primé aux Oscars, comme Die Hard (1988).",
+     ["raconte", "braquage", "paris", "prime", "oscars"]),
+    ("es", "Heat (1995) trata de un ladrón en Madrid y cuesta diez euros, como Die Hard (1988).",
+     ["trata", "ladron", "madrid", "cuesta", "diez", "euros"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("language", "text", "content"), CONTENT)
+def test_content_words_stay_ungrounded_in_closed_mode(items, language, text, content):
+    assert loose_words(text, heat_task(items, language), wide=True) == content
+
+
+def test_the_catalog_s_verb_passes_in_every_form(items, verifiers):
+    """The catalog gives its verb as an English past tense ("cooked"): closed mode reads its
+    base in every form ("cooking"), as it reads "played" in "plays"."""
+    cooked = Vocabulary(kind="implicit", scale=None, item="recipe", items="recipes",
+                        action="cooked")  # fmt: skip
+    task = replace(heat_task(items), vocabulary=cooked)
+    text = "Since you keep cooking Die Hard (1988), Heat (1995) is a recipe you may enjoy."
+    assert loose_words(text, task, wide=False) == ["cooking"]
+    assert loose_words(text, task, wide=True) == []
+    verdict = check(verifiers["closed"], text, task)
+    assert verdict.ok, (verdict.reason, verdict.detail)

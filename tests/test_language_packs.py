@@ -7,7 +7,17 @@ from dataclasses import fields
 
 import pytest
 
-from serve.explain.lang import LANGUAGES, PACKS, LanguagePack, VerbLast, Wording, pack
+from serve.explain.lang import (
+    LANGUAGES,
+    PACKS,
+    LanguagePack,
+    VerbLast,
+    Wording,
+    of_every_pack,
+    pack,
+)
+from serve.explain.text import word_set
+from serve.explain.verify.evidence import PEOPLE
 
 # Grammar only some languages have (German puts the verb last and writes compounds).
 # English and German say who did what with a pronoun, never with the verb's ending alone.
@@ -59,3 +69,16 @@ def test_languages_are_the_packs_in_order():
     assert pack("fr").name == "French"
     with pytest.raises(ValueError, match="unsupported language 'it'; supported: en, de, fr, es"):
         pack("it")
+
+
+@pytest.mark.parametrize("code", list(PACKS))
+def test_closed_mode_s_general_words_carry_no_content(code):
+    """Closed mode's wider lists (`ClosedWords`) are grammar and the ways of recommending: no
+    claim, insult or name of any language, and no number but the articles ("one", "un")."""
+    found = PACKS[code]
+    words = word_set(f"{found.closed.grammar} {found.closed.explaining}")
+    assert found.closed.grammar and found.closed.explaining, code
+    content = of_every_pack("claim_words") | of_every_pack("disparaging") | PEOPLE
+    numbers = word_set(" ".join(found.number_words)) - word_set(found.number_articles)
+    assert not words & content, sorted(words & content)
+    assert not words & numbers, sorted(words & numbers)

@@ -60,6 +60,9 @@ CLOSED_HOLDOUT4_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_hol
 HOLDOUT5 = Path(__file__).parent / "data" / "verifier_holdout5.yaml"
 HOLDOUT5_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout5.json"
 CLOSED_HOLDOUT5_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout5_closed.json"
+HOLDOUT6 = Path(__file__).parent / "data" / "verifier_holdout6.yaml"
+HOLDOUT6_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout6.json"
+CLOSED_HOLDOUT6_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout6_closed.json"
 # The same corpora through the verifier's "closed" mode (serve/explain/verify/grounding.py).
 CLOSED_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus_closed.json"
 CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout_closed.json"
@@ -95,6 +98,16 @@ HOLDOUT4_MAX_GOOD_REJECTED = 2
 # one on text they had not seen: the honest figure, and issue 19's goal still missed.
 HOLDOUT5_MIN_RECALL = 0.86
 HOLDOUT5_MAX_GOOD_REJECTED = 13
+# The sixth, written blind (a title-only board-game catalog and a labelled recipe catalog, both
+# implicit, besides MovieLens) and run once on revision 9: rules recall 0.75 (27 of 109 bad
+# accepted) and 15 of 95 good rejected; closed 0.95 and 61 of 95. Closed mode's word classes
+# (below), chosen without reading it, then gave 0.91 and 37 of 95: 24 fewer good ones refused,
+# 5 more bad ones accepted, each of which closed mode had refused only for a word ("tag",
+# "nearly", "appeal") and not for its false claim. Nothing was tuned on it since.
+HOLDOUT6_MIN_RECALL = 0.74
+HOLDOUT6_MAX_GOOD_REJECTED = 16
+CLOSED_HOLDOUT6_MIN_RECALL = 0.9
+CLOSED_HOLDOUT6_MAX_GOOD_REJECTED = 38
 # What "closed" mode achieved when its vocabulary was frozen (measured once on the held-out
 # corpus, never tuned on it): on the tuning corpus no bad case accepted and 6 of 83 good ones
 # rejected (translated tags: "Mathematik", "décalée"); on the held-out corpus 96 of 97 bad ones
@@ -102,7 +115,22 @@ HOLDOUT5_MAX_GOOD_REJECTED = 13
 # text that is worded freely. A regression of more than a case or two fails.
 CLOSED_MAX_GOOD_REJECTED = 6
 CLOSED_HOLDOUT_MIN_RECALL = 0.97
-CLOSED_HOLDOUT_MAX_GOOD_REJECTED_RATE = 0.42
+# Closed mode's general word classes (lang.pack.ClosedWords: every closed-class word, a fixed
+# set of recommending words and mild praise, -ir verbs and clitics in Spanish, German verb
+# endings, French feminines), chosen as classes rather than from failed cases: the held-out
+# corpus 18 of 71 good rejected (was 26), holdout2 3 of 50 with recall 0.97 (9, 0.99),
+# holdout3 11 of 75 (47), holdout4 18 of 80 (62), holdout5 15 of 81 (49) with recall 0.98
+# (0.99): the two bad cases let through say "try" to the wrong title, a rule's to catch. Of
+# holdout5's 15, 10 are the rules' (a person tag written in title case, a catalog text).
+CLOSED_HOLDOUT_MAX_GOOD_REJECTED_RATE = 0.28
+CLOSED_HOLDOUT2_MIN_RECALL = 0.97
+CLOSED_HOLDOUT2_MAX_GOOD_REJECTED = 4
+CLOSED_HOLDOUT3_MIN_RECALL = 0.98
+CLOSED_HOLDOUT3_MAX_GOOD_REJECTED = 12
+CLOSED_HOLDOUT4_MIN_RECALL = 0.98
+CLOSED_HOLDOUT4_MAX_GOOD_REJECTED = 19
+CLOSED_HOLDOUT5_MIN_RECALL = 0.97
+CLOSED_HOLDOUT5_MAX_GOOD_REJECTED = 16
 # The bypasses issue 10 lists, by the category the corpus files them under.
 ISSUE_BYPASSES = frozenset(
     {
@@ -129,6 +157,7 @@ CORPORA = {
     "holdout3": HOLDOUT3,
     "holdout4": HOLDOUT4,
     "holdout5": HOLDOUT5,
+    "holdout6": HOLDOUT6,
 }
 
 
@@ -172,6 +201,11 @@ def holdout4(corpora) -> list[Case]:
 @pytest.fixture(scope="module")
 def holdout5(corpora) -> list[Case]:
     return corpora["holdout5"]
+
+
+@pytest.fixture(scope="module")
+def holdout6(corpora) -> list[Case]:
+    return corpora["holdout6"]
 
 
 @pytest.fixture(scope="module")
@@ -283,39 +317,54 @@ def test_holdout_covers_languages_and_catalogs(holdout, holdout2):
 
 
 @pytest.mark.parametrize(
-    ("name", "source", "reports", "floors"),
+    ("name", "source", "reports", "floors", "closed_floors"),
     [
         (
             "holdout3",
             HOLDOUT3,
             (HOLDOUT3_REPORT, CLOSED_HOLDOUT3_REPORT),
             (HOLDOUT3_MIN_RECALL, HOLDOUT3_MAX_GOOD_REJECTED),
+            (CLOSED_HOLDOUT3_MIN_RECALL, CLOSED_HOLDOUT3_MAX_GOOD_REJECTED),
         ),
         (
             "holdout4",
             HOLDOUT4,
             (HOLDOUT4_REPORT, CLOSED_HOLDOUT4_REPORT),
             (HOLDOUT4_MIN_RECALL, HOLDOUT4_MAX_GOOD_REJECTED),
+            (CLOSED_HOLDOUT4_MIN_RECALL, CLOSED_HOLDOUT4_MAX_GOOD_REJECTED),
         ),
         (
             "holdout5",
             HOLDOUT5,
             (HOLDOUT5_REPORT, CLOSED_HOLDOUT5_REPORT),
             (HOLDOUT5_MIN_RECALL, HOLDOUT5_MAX_GOOD_REJECTED),
+            (CLOSED_HOLDOUT5_MIN_RECALL, CLOSED_HOLDOUT5_MAX_GOOD_REJECTED),
+        ),
+        (
+            "holdout6",
+            HOLDOUT6,
+            (HOLDOUT6_REPORT, CLOSED_HOLDOUT6_REPORT),
+            (HOLDOUT6_MIN_RECALL, HOLDOUT6_MAX_GOOD_REJECTED),
+            (CLOSED_HOLDOUT6_MIN_RECALL, CLOSED_HOLDOUT6_MAX_GOOD_REJECTED),
         ),
     ],
 )
-def test_issue_19_holdouts_hold_their_floors(name, source, reports, floors, catalogs, request):
+def test_issue_19_holdouts_hold_their_floors(
+    name, source, reports, floors, closed_floors, catalogs, request
+):
     """Issue 19's figures in both modes, with what gets through in benchmarks/results; each held
-    to floors just below what it gave (see HOLDOUT3_*, HOLDOUT4_*)."""
+    to floors just below what it gave (see HOLDOUT3_*, CLOSED_HOLDOUT3_*)."""
     cases = request.getfixturevalue(name)
     assert_covers(cases, MIN_HOLDOUT3_CASES_PER_LABEL)
     rules = report(verify(cases, catalogs, "rules", source, reports[0]), _source(source))
     closed = verify(cases, catalogs, "closed", source, reports[1])
+    closed = report(closed, _source(source), "closed")
     print(f"{name} rules {rules['rejection']}")
-    print(f"{name} closed {report(closed, _source(source), 'closed')['rejection']}")
+    print(f"{name} closed {closed['rejection']}")
     assert rules["rejection"]["recall"] >= floors[0], rules["rejection"]
     assert rules["rejection"]["good_rejected"] <= floors[1], rules["rejection"]
+    assert closed["rejection"]["recall"] >= closed_floors[0], closed["rejection"]
+    assert closed["rejection"]["good_rejected"] <= closed_floors[1], closed["rejection"]
 
 
 def assert_covers(corpus: list[dict], min_per_label: int) -> None:
@@ -377,3 +426,9 @@ def test_closed_mode_on_the_holdout(closed_holdout_outcomes, holdout_outcomes):
     rules = report(holdout_outcomes, _source(HOLDOUT))["rejection"]
     assert closed["recall"] >= CLOSED_HOLDOUT_MIN_RECALL > rules["recall"], closed
     assert closed["good_rejected_rate"] <= CLOSED_HOLDOUT_MAX_GOOD_REJECTED_RATE, closed
+
+
+def test_closed_mode_on_holdout2(closed_holdout2_outcomes):
+    closed = report(closed_holdout2_outcomes, _source(HOLDOUT2), "closed")["rejection"]
+    assert closed["recall"] >= CLOSED_HOLDOUT2_MIN_RECALL, closed
+    assert closed["good_rejected"] <= CLOSED_HOLDOUT2_MAX_GOOD_REJECTED, closed

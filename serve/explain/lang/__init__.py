@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from serve.explain.lang import de, en, es, fr
-from serve.explain.lang.pack import LanguagePack, VerbLast, Wording
+from serve.explain.lang.pack import ClosedWords, LanguagePack, VerbLast, Wording
 from serve.explain.text import word_set
 
 # In this order everywhere (the API's choices, the prompt version's hash).
@@ -20,6 +20,7 @@ LANGUAGES: dict[str, str] = {code: pack.name for code, pack in PACKS.items()}
 __all__ = [
     "LANGUAGES",
     "PACKS",
+    "ClosedWords",
     "LanguagePack",
     "VerbLast",
     "Wording",

@@ -1,6 +1,6 @@
 """German: every word recsplain reads or writes in German."""
 
-from serve.explain.lang.pack import LanguagePack, VerbLast, Wording
+from serve.explain.lang.pack import ClosedWords, LanguagePack, VerbLast, Wording
 
 PACK = LanguagePack(
     code="de",
@@ -71,7 +71,7 @@ PACK = LanguagePack(
     genre_names={
         "action": "action actionfilm",
         "adventure": "abenteuer abenteuerfilm",
-        "animation": "animation animations animationsfilm zeichentrick trickfilm",
+        "animation": "animation animations animationsfilm animiert zeichentrick trickfilm",
         "children": "kinder kinderfilm familie familienfilm",
         "comedy": "komödie humor",
         "crime": "krimi kriminal verbrechen gangster",
@@ -88,6 +88,27 @@ PACK = LanguagePack(
         "war": "krieg kriegsfilm",
         "western": "western",
     },
+    closed=ClosedWords(
+        grammar=(
+            "dazu darum daran darin darauf dafür damit davon dabei deshalb deswegen trotzdem "
+            "außerdem zudem sowie sowohl weder obwohl während bevor nachdem sobald zwar sogar "
+            "selbst eben ja jeder jede jedes jeden jedem manche manchen einige einigen nichts "
+            "jemand deren dessen jene jener dasselbe dieselbe derselbe denselben demselben "
+            "wäre wären bin will willst wollen möchte möchten muss musst müssen soll sollst "
+            "darf darfst kannst konntest immer manchmal meist eher ziemlich wirklich einfach "
+            "natürlich klar wohl sicherlich gerade bisher womöglich zusammen weiter darüber hinaus "
+            "solche solchen solcher bereits"
+        ),
+        explaining=(
+            "probier probiere probieren versuch versuchen vorschlag vorgeschlagen tipp zusagen "
+            "sagt lohnt lohnen lohnenswert empfehlenswert naheliegend logisch markiert "
+            "bekommen bekam geben gegeben gab gabst mochte mochten mochtet mochtest hörst "
+            "hörer zuhörer zuschauer leser spieler publikum anteil mischung vereinen vereint "
+            "top chance entdecken witzig tag tags element kandidat reinhören reinschauen "
+            "lektüre spannend packend packen fesselnd bewegend berührend charmant clever stilvoll"
+        ),
+        endings=(("st", "en"), ("t", "en"), ("e", "en"), ("te", "en"), ("test", "en")),
+    ),
     claim_words=(
         "regie regisseur regisseurin inszeniert inszenierte gedreht drehbuch drehbuchautor "
         "filmemacher filmemacherin macher schöpfer produzent produziert studio darsteller "

@@ -1,6 +1,6 @@
 """English: every word recsplain reads or writes in English."""
 
-from serve.explain.lang.pack import LanguagePack, Wording
+from serve.explain.lang.pack import ClosedWords, LanguagePack, Wording
 
 PACK = LanguagePack(
     code="en",
@@ -104,6 +104,24 @@ PACK = LanguagePack(
         "war": "war",
         "western": "western",
     },
+    closed=ClosedWords(
+        grammar=(
+            "above below behind beside besides beneath near past upon amid despite except "
+            "inside outside throughout till whichever wherever whenever however thus hence "
+            "therefore myself himself herself ourselves themselves everyone everybody someone "
+            "somebody anyone anybody nobody nothing whole half ought need together else ever "
+            "back away yet once twice whose hes shes wasnt werent hasnt havent hadnt theyve "
+            "theyll youd always sometimes mostly almost certainly definitely indeed actually "
+            "simply instead otherwise anyway ours yours theirs"
+        ),
+        explaining=(
+            "suggest suggestion option pick next natural easy obvious logical fitting welcome "
+            "go take give chance spin note worth deliver offer pair sit mark rank count belong "
+            "core regular work storytelling viewer listener reader player audience tag label "
+            "clearly fact bit touch hint dose mix discover appeal strength recommendation "
+            "candidate exciting gripping captivating moving touching charming clever stylish tense"
+        ),
+    ),
     claim_words=(
         "directed director directors directing helmed helm helming filmmaker filmmakers auteur "
         "starring starred actor actors actress actresses cast casting costar costars screenplay "

@@ -1,6 +1,6 @@
 """Spanish: every word recsplain reads or writes in Spanish."""
 
-from serve.explain.lang.pack import LanguagePack, Wording
+from serve.explain.lang.pack import ClosedWords, LanguagePack, Wording
 
 PACK = LanguagePack(
     code="es",
@@ -92,6 +92,42 @@ PACK = LanguagePack(
         "war": "guerra bélico",
         "western": "western",
     },
+    closed=ClosedWords(
+        grammar=(
+            "entonces después antes aún aun todavía además luego quizá tal cada cualquier "
+            "algún alguno alguna algunos algunas ningún ninguna nada nadie algo igual aquel "
+            "aquella aquellos aquellas aquello contigo conmigo nosotros vosotros os tuyo tuya "
+            "tuyos tuyas suyo suya mientras aunque durante mediante salvo excepto incluso "
+            "solo sólo bien casi bastante demasiado uno una unos va vas van ir estás estoy "
+            "habrá podrás podrá debes deberías sea siempre veces sobre realmente juntos "
+            "junto propio propia nuestra cuál cuáles quién dónde cuándo cómo"
+        ),
+        explaining=(
+            "prueba pruébalo pruébala dale darle darte da das dio dieron dado oportunidad opción "
+            "siguiente próximo próxima apuesta segura seguro nota notas mejor mejores "
+            "apreciar recibir figurar merecer vale pena línea seguir sigue siguen divertido "
+            "interesar descubrir natural lógico obvio oyentes lectores jugadores espectadores "
+            "público ven ves veo tag tags elemento candidato recomendación lectura "
+            "emocionante absorbente apasionante conmovedor emotivo encantador ingenioso "
+            "elegante tenso"
+        ),
+        # Verb forms of -ir verbs ("comparte", "recibió"), and an infinitive with its pronoun
+        # ("gustarte", "encantarle").
+        endings=(
+            ("e", "ir"),
+            ("en", "ir"),
+            ("es", "ir"),
+            ("ido", "ir"),
+            ("ida", "ir"),
+            ("io", "ir"),
+            ("ieron", "ir"),
+            *(
+                (infinitive + pronoun, infinitive)
+                for infinitive in ("ar", "er", "ir")
+                for pronoun in ("te", "le", "lo", "la", "les", "los", "me", "nos")
+            ),
+        ),
+    ),
     claim_words=(
         "dirigida dirigido dirigió directora cineasta protagonizada protagonizado protagonista "
         "protagonistas actriz reparto guion guionista secuela secuelas precuela premiada "

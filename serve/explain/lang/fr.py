@@ -1,6 +1,6 @@
 """French: every word recsplain reads or writes in French."""
 
-from serve.explain.lang.pack import LanguagePack, Wording
+from serve.explain.lang.pack import ClosedWords, LanguagePack, Wording
 
 PACK = LanguagePack(
     code="fr",
@@ -70,7 +70,7 @@ PACK = LanguagePack(
         "animation": "animation animé dessin",
         "children": "enfant famille familial",
         "comedy": "comédie humour",
-        "crime": "policier criminel crime gangster",
+        "crime": "policier polar criminel crime gangster",
         "documentary": "documentaire",
         "drama": "drame dramatique",
         "fantasy": "fantastique fantasy",
@@ -84,6 +84,29 @@ PACK = LanguagePack(
         "war": "guerre",
         "western": "western",
     },
+    closed=ClosedWords(
+        grammar=(
+            "alors ceux celui celle celles parmi beaucoup peu moins mieux pourquoi comment "
+            "combien chaque quelque quelques quelqu plusieurs certains certaines rien soi eux "
+            "tant tellement assez trop justement vraiment ensuite puis enfin pourtant "
+            "cependant toutefois sinon quant afin lors dès malgré sauf hors fois lequel "
+            "laquelle lesquels auquel duquel devriez devrais pourras pourrais pourrez vas va "
+            "vont allez aller sois soit serez seras auras avais veux veut voulez toujours "
+            "parfois surtout plutôt presque certainement notamment ensemble ci là chacun "
+            "chacune autant tandis jusqu jusque durant"
+        ),
+        explaining=(
+            "proposer suggérer conseiller essaie essaies offre offrira offrent offert figurer "
+            "compter retrouver découvrir mériter vaut valoir séduire séduira montrer "
+            "attribuer mettre mis recevoir reçu reçoit envie auditeur lecteur joueur "
+            "spectateur public récit veine naturel logique prochain option chance attention "
+            "drôle devenir deviendra tag tags appartenir élément candidat recommandation "
+            "lecture passionnant captivant "
+            "prenant émouvant touchant charmant astucieux élégant tendu"
+        ),
+        # The feminine of adjectives whose masculine is listed ("criminelle", "sportive").
+        endings=(("elle", "el"), ("elles", "el"), ("ive", "if"), ("ives", "if"), ("ere", "er")),
+    ),
     claim_words=(
         "réalisé réalisée réalisateur réalisatrice cinéaste scénario scénariste acteur acteurs "
         "actrice actrices interprété interprétée récompensé récompensée primé primée césar "

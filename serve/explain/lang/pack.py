@@ -53,6 +53,23 @@ class VerbLast:
 
 
 @dataclass(frozen=True)
+class ClosedWords:
+    """What closed mode (verify.grounding) accepts beyond `function_words` and `explaining`,
+    which the rule-based run counter (verify.unexplained) was tuned with and still reads alone,
+    so that widening closed mode leaves rules mode as measured.
+
+    General classes only, never words of a particular answer: every closed-class word of the
+    language (determiners, pronouns, prepositions, conjunctions, auxiliary and modal verbs and
+    their forms), the fixed ways of recommending (suggest, enjoy, try, one's pick, the
+    audience of a catalog: viewers, listeners) and light morphology (verb endings, clitics).
+    Content stays out: people, places, plots, awards, studios, durations, prices, counts."""
+
+    grammar: str
+    explaining: str
+    endings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class LanguagePack:
     """Every word of one explanation language. Adding a language is one more pack (and its
     few-shot answers, which are fields here too)."""
@@ -73,6 +90,7 @@ class LanguagePack:
     explaining: str
     endings: tuple[tuple[str, str], ...]
     genre_names: dict[str, str]
+    closed: ClosedWords
     # Claims no catalog field supports (verify.claims).
     claim_words: str
     disparaging: str

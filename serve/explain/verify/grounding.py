@@ -11,6 +11,12 @@ costs fluency: a model that says "gripping" where no list has it is replaced by 
 Words are compared folded (`text.normalize_word`: lower case, no accents, no apostrophes) and
 with a few regular endings taken off (`_ENDINGS`), so that "loved", "Komödien" and "aimée" need
 only "love", "komödie" and "aimer". German compounds pass when every part does ("Krimidrama").
+
+Closed mode reads a wider vocabulary than rules mode's run counter (`unexplained`), which was
+measured with the narrow one: general classes of each language (`lang.pack.ClosedWords`: every
+closed-class word, a fixed set of recommending words and mild praise, the catalog's audience,
+verb endings and clitics), never words taken from particular answers. Words that carry content
+(people, places, plots, awards, studios, runtimes, prices, counts) stay out.
 """
 
 from __future__ import annotations
@@ -20,8 +26,8 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 
 from serve.explain.explanation import ExplainTask
-from serve.explain.lang import PACKS
-from serve.explain.text import Token, word_set, words_of
+from serve.explain.lang import PACKS, LanguagePack
+from serve.explain.text import Token, normalize_word, word_set, words_of
 from serve.explain.verify import claims
 from serve.explain.vocabulary import ITEM_WORDS, percent
 
@@ -47,7 +53,8 @@ EXPLAINING: dict[str, frozenset[str]] = {code: word_set(p.explaining) for code, 
 
 # Regular endings per language, as (ending, what replaces it): "loved" is "love" + "d",
 # "stories" is "story", "Komödien" is "Komödie" + "n", "aimée" is "aimer", "gustó" "gustar".
-_ENDINGS: dict[str, tuple[tuple[str, str], ...]] = {code: p.endings for code, p in PACKS.items()}
+Endings = tuple[tuple[str, str], ...]
+_ENDINGS: dict[str, Endings] = {code: p.endings for code, p in PACKS.items()}
 
 # The catalog genres in each language's words ("Crime": "Krimi", "policier", "crimen"): a task
 # may call its own genres so, and no others. Keyed by the folded genre label.
@@ -64,20 +71,37 @@ GENRE_WORDS: frozenset[str] = frozenset(claims.GENRE_OF_WORD) | {
 _NUMBER = re.compile(r"\d+")
 
 
+def _wider(pack: LanguagePack) -> frozenset[str]:
+    lists = (pack.closed.grammar, pack.closed.explaining, pack.second_person, pack.negations)
+    more = (pack.already, pack.list_join, pack.label_words, pack.both_words)
+    return word_set(" ".join((*lists, *more)))
+
+
+# What closed mode alone accepts, beyond the lists rules mode's run counter (`unexplained`) was
+# measured with: the packs' general word classes (`ClosedWords`), their other lists of grammar
+# and of talk about labels (the reader, negations, "already", "and", "tags", "in common"), more
+# endings.
+_WIDER: dict[str, frozenset[str]] = {code: _wider(p) for code, p in PACKS.items()}
+_WIDER_ENDINGS: dict[str, Endings] = {
+    code: (*p.endings, *p.closed.endings) for code, p in PACKS.items()
+}
+
+
 @lru_cache(maxsize=1 << 10)
-def _language_words(language: str) -> frozenset[str]:
+def _language_words(language: str, wide: bool = False) -> frozenset[str]:
     """Words any explanation in `language` may use: function words, explaining words, the
     ordinals that point back at a title named ("la primera"), genres and the item words the
-    project knows in that language ("film", "artiste")."""
+    project knows in that language ("film", "artiste"); `wide` (closed mode) adds `_WIDER`."""
     item_words = {w for words in ITEM_WORDS.values() for w in words.get(language, ())}
     pointing_back = f"{PACKS[language].former} {PACKS[language].latter}"  # "la primera"
-    return (
+    words = (
         FUNCTION_WORDS[language]
         | EXPLAINING[language]
         | word_set(pointing_back)
         | GENRE_WORDS
         | word_set(" ".join(item_words))
     )
+    return words | _WIDER[language] if wide else words
 
 
 def _task_words(task: ExplainTask) -> frozenset[str]:
@@ -106,12 +130,14 @@ def ungrounded_word(
     bare_norms: Sequence[str],
     allows: Callable[[int, int], bool],
     task: ExplainTask,
+    wide: bool = False,
 ) -> str | None:
     """The first word no fact of `task`, no function word and no explaining word accounts for,
     as the text writes it (folded); None when every word is grounded. `allows(start, end)` says
     whether a stretch of the text is a title, genre label or quotable tag of the task, and
-    `bare_norms` are the tokens' norms without a French elision ("d'horreur": "horreur")."""
-    return next((bare for _, bare in ungrounded(tokens, bare_norms, allows, task)), None)
+    `bare_norms` are the tokens' norms without a French elision ("d'horreur": "horreur").
+    `wide` is closed mode's vocabulary (`_language_words`), with the wider endings."""
+    return next((bare for _, bare in ungrounded(tokens, bare_norms, allows, task, wide)), None)
 
 
 def ungrounded(
@@ -119,24 +145,39 @@ def ungrounded(
     bare_norms: Sequence[str],
     allows: Callable[[int, int], bool],
     task: ExplainTask,
+    wide: bool = False,
 ) -> Iterator[tuple[int, str]]:
     """Each ungrounded word (see `ungrounded_word`) with its token's index."""
-    known = _language_words(task.language) | _task_words(task)
-    language = task.language
+    known = _language_words(task.language, wide) | _task_words(task)
+    endings = (_WIDER_ENDINGS if wide else _ENDINGS)[task.language]
+    if wide and task.language == "en" and task.vocabulary.action:
+        known |= _bases(normalize_word(task.vocabulary.action), endings)
+    compounds = task.language == "de"
     for index, (token, bare) in enumerate(zip(tokens, bare_norms, strict=True)):
         if allows(token.start, token.end):
             continue
-        if not any(_known(word, known, language) for word in {token.norm, bare}):
+        if not any(_known(word, known, endings, compounds) for word in {token.norm, bare}):
             yield index, bare
 
 
-def _known(word: str, known: frozenset[str], language: str) -> bool:
-    if _inflection_of(word, known, language):
+@lru_cache(maxsize=64)
+def _bases(word: str, endings: Endings) -> frozenset[str]:
+    """The base forms `word` may have ("cooked": "cook"), so that the catalog's verb passes in
+    every form ("cooking", "cooks"), not only as the English past tense the catalog gives."""
+    return frozenset(
+        word[: -len(ending)] + base
+        for ending, base in endings
+        if word.endswith(ending) and len(word) > len(ending) + 1
+    )
+
+
+def _known(word: str, known: frozenset[str], endings: Endings, compounds: bool) -> bool:
+    if _inflection_of(word, known, endings):
         return True
-    return language == "de" and _compound_of(word, known)
+    return compounds and _compound_of(word, known, endings)
 
 
-def _inflection_of(word: str, known: frozenset[str], language: str) -> bool:
+def _inflection_of(word: str, known: frozenset[str], endings: Endings) -> bool:
     """Whether `word` is a known word or one with a regular ending ("loved", "Komödien")."""
     if word in known:
         return True
@@ -144,11 +185,11 @@ def _inflection_of(word: str, known: frozenset[str], language: str) -> bool:
         word.endswith(ending)
         and len(word) > len(ending) + 1
         and word[: -len(ending)] + base in known
-        for ending, base in _ENDINGS[language]
+        for ending, base in endings
     )
 
 
-def _compound_of(word: str, known: frozenset[str]) -> bool:
+def _compound_of(word: str, known: frozenset[str], endings: Endings) -> bool:
     """Whether a German `word` is made of known parts, joined by linking letters
     ("Kriegs-drama", "Animations-abenteuer", "Lieblings-film")."""
     if word.isdigit() or len(word) < 2 * MIN_COMPOUND_PART:
@@ -160,7 +201,7 @@ def _compound_of(word: str, known: frozenset[str]) -> bool:
             continue
         for end in range(start + MIN_COMPOUND_PART, len(word) + 1):
             part = word[start:end]
-            if not _inflection_of(part, known, "de"):
+            if not _inflection_of(part, known, endings):
                 continue
             for link in _LINKS:
                 if word.startswith(link, end):

@@ -137,7 +137,7 @@ class Verifier:
             return Verdict(False, reason, text)
         if self._closed:
             word = grounding.ungrounded_word(
-                reading.tokens, reading.bare_norms, reading.allows, task
+                reading.tokens, reading.bare_norms, reading.allows, task, wide=True
             )
             if word is not None:
                 return Verdict(False, "ungrounded_word", text, detail=word)
