@@ -24,7 +24,8 @@ REAL = re.compile(r"^real\s+(?P<minutes>\d+)m(?P<seconds>[\d.]+)s$")
 
 
 def parse(log: str) -> dict:
-    """Counts, pytest's seconds, the whole command's seconds, the ten slowest test phases."""
+    """Counts, pytest's seconds, the whole command's seconds, every test phase pytest listed
+    (those of 3 s or more) and their sums by module: where the next cut in the suite's time is."""
     *_, summary = SUMMARY.finditer(log)
     counts = {
         name: int(number)
@@ -45,8 +46,18 @@ def parse(log: str) -> dict:
         "total_seconds": round(int(real[-1]["minutes"]) * 60 + float(real[-1]["seconds"]), 1)
         if real
         else None,
-        "slowest": slowest[:10],
+        "slowest": slowest,
+        "by_module": _by_module(slowest),
     }
+
+
+def _by_module(phases: list[dict]) -> dict[str, float]:
+    """Seconds of the listed phases per test module, largest first."""
+    sums: dict[str, float] = {}
+    for phase in phases:
+        module = phase["test"].split("::")[0]
+        sums[module] = round(sums.get(module, 0.0) + phase["seconds"], 2)
+    return dict(sorted(sums.items(), key=lambda item: -item[1]))
 
 
 @app.command()

@@ -24,6 +24,8 @@ import platform
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -68,6 +70,7 @@ class Plan:
     own_list_levels: tuple[int, ...] = (1, 4, 16)  # POST /v1/explanations, a caller's lists
     own_list_per_client: int = 2
     warm_up: bool = True  # the app warms its engine before ready, as `make serve` does
+    explain_warmup: int = 2  # unmeasured requests before the streamed explain run
 
     @property
     def recommend_levels(self) -> tuple[int, ...]:
@@ -98,6 +101,7 @@ SMOKE = Plan(
     own_list_levels=(1,),
     own_list_per_client=1,
     warm_up=False,  # test_serving checks the warm-up; the smoke checks code paths
+    explain_warmup=0,  # the LLM stage just ran on the engine; a warm-up cost 20 s of SmolLM2
 )
 BARE_GOAL = 0.9  # recommend-only req/s against the bare app, at every measured concurrency
 
@@ -240,6 +244,23 @@ def offline_stage(plan: Plan) -> dict:
     }
 
 
+class PhaseClock:
+    """Seconds each phase of a run took, into results.json: where a run's time goes (the test
+    suite runs the smoke plan, so its cost is read from here too)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 1)
+            print(f"phase {name}: {self.seconds[name]} s", flush=True)
+
+
 def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | None = None) -> dict:
     """Measure everything; `offline` is `offline_stage`'s result when it ran earlier (the test
     suite runs it before its own app starts, then this against that app)."""
@@ -256,11 +277,13 @@ def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | Non
     results["retrieval_goal_met"] = offline["retrieval_goal_met"]
     seed, offline_runs, no_prefix = (offline["llm"][key] for key in ("seed", "prefix", "no_prefix"))
     headers = loadgen.api_headers()
+    clock = PhaseClock()
     started = url is None
     if started:
         args = app_args(serve_config(CONFIG_FILE))
         args.setdefault("explain", {})["warm_up"] = plan.warm_up
-        url = start_local(args, "127.0.0.1", 8123, replica_logs=False)
+        with clock("app_start"):
+            url = start_local(args, "127.0.0.1", 8123, replica_logs=False)
     try:
         # The bare app shares recsplain's Ray instance and proxy; against a running recsplain
         # (--url) it is used only when one is deployed there at /bare.
@@ -270,9 +293,12 @@ def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | Non
             bare_url = url.rstrip("/") + bare_app.ROUTE_PREFIX
             bare_url = bare_url if bare_app.answers(bare_url) else None
         prompts = llm_stage.explanation_prompts(plan.llm_users, plan.k)
-        served = asyncio.run(
-            llm_stage.served_generate(url, settings.llm.model_id, prompts, plan.max_tokens, headers)
-        )
+        with clock("llm_stage"):
+            served = asyncio.run(
+                llm_stage.served_generate(
+                    url, settings.llm.model_id, prompts, plan.max_tokens, headers
+                )
+            )
         count = token_counter(model)
         recommend = traffic(10, explain=False, stream=False)
 
@@ -290,75 +316,87 @@ def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | Non
 
         # Interleaved level by level, so both apps see the machine in the same state.
         sweep, bare_sweep = {}, {}
-        for concurrency in plan.recommend_levels:
-            sweep[concurrency] = closed_loop(url, concurrency)
-            if bare_url:
-                bare_sweep[concurrency] = closed_loop(bare_url, concurrency)
+        with clock("recommend_sweep"):
+            for concurrency in plan.recommend_levels:
+                sweep[concurrency] = closed_loop(url, concurrency)
+                if bare_url:
+                    bare_sweep[concurrency] = closed_loop(bare_url, concurrency)
+
+        def streamed_loop(
+            mix: list[dict], concurrency: int, seconds: float, requests: int, warmup: int
+        ) -> dict:
+            return asyncio.run(
+                loadgen.run_concurrency(
+                    url,
+                    mix,
+                    concurrency,
+                    seconds,
+                    requests,
+                    warmup=warmup,
+                    count_tokens=count,
+                    headers=headers,
+                )
+            ).summary()
+
         explain = traffic(plan.k, explain=True, stream=True)
-        streamed = asyncio.run(
-            loadgen.run_concurrency(
-                url,
+        with clock("explain_stream"):
+            streamed = streamed_loop(
                 explain,
                 plan.explain_concurrency,
                 plan.explain_seconds,
                 plan.explain_requests,
-                count_tokens=count,
-                headers=headers,
+                plan.explain_warmup,
             )
-        ).summary()
         explained_mixes = [explain]
         explained = {}
         for number, concurrency in enumerate(plan.explained_levels, 1):
             mix = traffic(plan.explained_k, explain=True, stream=True, seed=number)
             explained_mixes.append(mix)
-            explained[concurrency] = asyncio.run(
-                loadgen.run_concurrency(
+            requests = max(plan.explained_requests, concurrency)
+            with clock(f"explained_c{concurrency}"):  # no warm-up: the engine is warm from above
+                explained[concurrency] = streamed_loop(
+                    mix, concurrency, plan.explained_seconds, requests, 0
+                )
+        with clock("own_list"):
+            own = own_list.measure(
+                url,
+                load_recommender(settings.artifacts_path())[0],
+                plan.own_list_levels,
+                plan.explained_k,
+                plan.explained_seconds,
+                plan.own_list_per_client,
+                headers,
+            )
+        with clock("arrivals"):
+            arrivals = asyncio.run(
+                loadgen.run_rate(
                     url,
-                    mix,
-                    concurrency,
-                    plan.explained_seconds,
-                    max(plan.explained_requests, concurrency),
-                    warmup=0,  # the engine is warm from the run above
-                    count_tokens=count,
+                    recommend,
+                    plan.rate,
+                    1.0,
+                    plan.sweep_seconds,
+                    plan.sweep_requests,
                     headers=headers,
                 )
             ).summary()
-        own = own_list.measure(
-            url,
-            load_recommender(settings.artifacts_path())[0],
-            plan.own_list_levels,
-            plan.explained_k,
-            plan.explained_seconds,
-            plan.own_list_per_client,
-            headers,
-        )
-        arrivals = asyncio.run(
-            loadgen.run_rate(
-                url,
-                recommend,
-                plan.rate,
-                1.0,
-                plan.sweep_seconds,
-                plan.sweep_requests,
-                headers=headers,
-            )
-        ).summary()
         # Last: if the LLM never recovers, nothing else is measured on a busy engine.
         taken = {body["user_id"] for mix in explained_mixes for body in mix if "user_id" in body}
-        cancel_storm = asyncio.run(
-            storm.cancel_storm(
-                url,
-                settings.llm.model_id,
-                storm.fresh_users(population()[0], taken),
-                requests=plan.storm_requests,
-                idle_probes=plan.storm_idle_probes,
-                max_wait_s=plan.storm_max_wait_s,
-                headers=headers,
+        with clock("cancel_storm"):
+            cancel_storm = asyncio.run(
+                storm.cancel_storm(
+                    url,
+                    settings.llm.model_id,
+                    storm.fresh_users(population()[0], taken),
+                    requests=plan.storm_requests,
+                    idle_probes=plan.storm_idle_probes,
+                    max_wait_s=plan.storm_max_wait_s,
+                    headers=headers,
+                )
             )
-        )
     finally:
         if started:
             stop_local()
+    results["phase_seconds"] = clock.seconds
     measured = Measured(
         seed=seed,
         offline=offline_runs,

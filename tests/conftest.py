@@ -134,7 +134,7 @@ def explain_batch(folder, artifacts, options: list[str], env: dict | None = None
     return done
 
 
-WARM_USERS = 3  # stored users whose top-3 explanations are precomputed before the app starts
+WARM_USERS = 2  # stored users whose top-3 explanations are precomputed before the app starts
 
 
 @pytest.fixture(scope="session")

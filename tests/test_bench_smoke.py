@@ -137,6 +137,9 @@ def test_bench_smoke_writes_the_results_contract(
     for section, keys in CONTRACT.items():
         assert keys <= set(results[section]), section
     assert results["git_sha"] and results["retrieval"]
+    phases = results["phase_seconds"]
+    print("bench smoke phases (s):", phases)
+    assert {"llm_stage", "explain_stream", "cancel_storm"} <= set(phases), phases
     stage = results["llm_stage"]
     assert stage["seed_tokens_per_s"] > 0 and stage["served_tokens_per_s"] > 0
     assert results["recommend_only"]["requests_per_s"] > 0

@@ -112,7 +112,9 @@ def inject(service, recommender, role: str) -> dict:
             RATE,
             before_s=3,
             after_s=2,
-            recover_timeout_s=120,
+            # A replacement engine took 88 s to start beside other work on 2 cores, after ~20 s
+            # of failed health checks: 120 s missed by seconds once, so `faults`' default 240 s.
+            recover_timeout_s=240,
             explanation_timeout_s=15,  # under load admission may refuse the LLM for minutes
         )
     )

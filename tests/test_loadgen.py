@@ -566,6 +566,10 @@ user	16m10.684s
         "test": "tests/test_bench_smoke.py::test_bench_smoke_writes_the_results_contract",
     }
     assert len(figures["slowest"]) == 2
+    assert figures["by_module"] == {
+        "tests/test_bench_smoke.py": 466.66,
+        "tests/test_batch.py": 18.44,
+    }
 
 
 def test_clients_send_the_api_key_when_one_is_set(monkeypatch):

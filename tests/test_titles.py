@@ -207,7 +207,9 @@ def test_real_catalog_builds_and_answers_fast() -> None:
     titles = CatalogTitles(pairs)
     found = [titles.mentions(text) for text in texts]
     elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"building on {len(pairs)} titles and checking 1000 took {elapsed:.2f}s"
+    # A guard against a quadratic build or scan (minutes), not a speed target: about 1 s alone on
+    # a 2-core AVX2 EPYC, 2.05 s beside other work, so a 2 s bound failed on a busy machine.
+    assert elapsed < 10.0, f"building on {len(pairs)} titles and checking 1000 took {elapsed:.2f}s"
     assert all(item_id in mentioned for (item_id, _), mentioned in zip(pairs, found, strict=False))
 
 
