@@ -14,6 +14,11 @@ The engine's replica and its engine processes keep their priority, and so do Ray
 idle workers: a process forked from them inherits their niceness, and a new engine (after a
 crash) starts in one of them. A process that Ray names as one of ours keeps that role until it
 dies, so a lowered priority never reaches an engine later.
+
+Ray starts every worker at niceness 15 (`RAY_worker_niceness`), so the engine, which forks from
+its replica, runs at 15 as well, and the sweep (which only raises a niceness) lowers just what Ray
+starts at 0: GCS and its agents. Starting Ray with `RAY_worker_niceness=0` is the fix, not yet
+measured (README, "The lean local profile").
 """
 
 from __future__ import annotations
