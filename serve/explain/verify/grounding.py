@@ -160,10 +160,10 @@ def ungrounded(
             yield index, bare
 
 
-@lru_cache(maxsize=64)
 def _bases(word: str, endings: Endings) -> frozenset[str]:
-    """The base forms `word` may have ("cooked": "cook"), so that the catalog's verb passes in
-    every form ("cooking", "cooks"), not only as the English past tense the catalog gives."""
+    """The base forms `word` may have with a regular ending taken off ("cooked": "cook",
+    "Komödien": "Komödie"): how an inflected word is looked up, and how the catalog's verb
+    passes in every form ("cooking", "cooks"), not only as the past tense the catalog gives."""
     return frozenset(
         word[: -len(ending)] + base
         for ending, base in endings
@@ -179,14 +179,7 @@ def _known(word: str, known: frozenset[str], endings: Endings, compounds: bool) 
 
 def _inflection_of(word: str, known: frozenset[str], endings: Endings) -> bool:
     """Whether `word` is a known word or one with a regular ending ("loved", "Komödien")."""
-    if word in known:
-        return True
-    return any(
-        word.endswith(ending)
-        and len(word) > len(ending) + 1
-        and word[: -len(ending)] + base in known
-        for ending, base in endings
-    )
+    return word in known or not known.isdisjoint(_bases(word, endings))
 
 
 def _compound_of(word: str, known: frozenset[str], endings: Endings) -> bool:
