@@ -39,6 +39,7 @@ class Sample:
     reasons: Counter = field(default_factory=Counter)  # template explanations, by reason
     cached: int = 0  # explanations served from the cache
     sent_at: float = 0.0  # time.perf_counter() when it was sent, to place it on a timeline
+    error: str | None = None  # the API's error code of an answer other than 200
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -140,10 +141,16 @@ async def send(client: httpx.AsyncClient, body: dict, count_tokens: CountTokens 
             if response.status_code == 200:
                 for item in response.json().get("items", []):
                     count_explanation(sample, item.get("explanation"), count_tokens)
+            else:
+                sample.error = error_code(response.content)
             return sample
         sample = Sample(0, 0.0, sent_at=start)
         async with client.stream("POST", path_of(body), json=body) as response:
             sample.status = response.status_code
+            if response.status_code != 200:
+                sample.error = error_code(await response.aread())
+                sample.e2e_s = time.perf_counter() - start
+                return sample
             lines: list[str] = []
             async for line in response.aiter_lines():
                 lines.append(line)
@@ -155,6 +162,14 @@ async def send(client: httpx.AsyncClient, body: dict, count_tokens: CountTokens 
         return sample
     except httpx.HTTPError:
         return Sample(599, time.perf_counter() - start, sent_at=start)
+
+
+def error_code(body: bytes) -> str:
+    """The `error.code` of an API error body, or why there is none: a failure names its cause."""
+    try:
+        return str(json.loads(body)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "not_json" if body else "empty"
 
 
 def _on_events(

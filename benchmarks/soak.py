@@ -161,6 +161,8 @@ def outcome(samples: list[loadgen.Sample]) -> dict:
         "5xx": sum(n for status, n in statuses.items() if 500 <= status < 599),
         "lost": statuses[599] + statuses[0],
         "statuses": {str(status): n for status, n in sorted(statuses.items())},
+        # which error each failed answer carried: "408 body_timeout", "503 overloaded", ...
+        "errors": dict(Counter(f"{s.status} {s.error}" for s in samples if s.error)),
     }
 
 

@@ -207,8 +207,12 @@ class ApiSettings(_Strict):
         description="requests per second per API key (per ingress replica), 429 past it; 0: off",
     )
     rate_limit_burst: int = Field(20, ge=1, description="requests a key may send at once")
+    # Measured in the ingress replica, whose every piece of body is an RPC to Ray's proxy: a
+    # proxy starved of CPU looks like a stalled client. 10 s gave a 408 once to a client that had
+    # sent all of its body, while a replacement engine started on 2 cores. 60 s is nginx's
+    # client_body_timeout.
     body_timeout_s: float = Field(
-        10.0, gt=0, description="408 when a request body stalls this long between two pieces"
+        60.0, gt=0, description="408 when a request body stalls this long between two pieces"
     )
     openai_routes: bool = Field(
         True, description="serve the model's OpenAI-compatible routes (same key as the API)"

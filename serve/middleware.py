@@ -43,7 +43,7 @@ class EdgeSettings:
     rate_per_s: float = 0.0  # requests per second per key; 0: no limit
     burst: int = 20
     admin_key: str | None = None  # None: the admin routes answer 403
-    body_timeout_s: float = 10.0  # the longest wait for the next piece of a request body
+    body_timeout_s: float = 60.0  # the longest wait for the next piece of a request body
 
     def configure(
         self,
@@ -51,7 +51,7 @@ class EdgeSettings:
         max_body_bytes: int,
         rate_per_s: float = 0.0,
         burst: int = 20,
-        body_timeout_s: float = 10.0,
+        body_timeout_s: float = 60.0,
     ) -> None:
         self.api_key = api_key_for(auth)
         self.admin_key = admin_key_for(self.api_key)

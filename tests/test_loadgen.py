@@ -10,7 +10,7 @@ import httpx
 import pytest
 from test_bench_smoke import CONTRACT
 
-from benchmarks import llm_stage, run, served_k3, storm
+from benchmarks import llm_stage, run, served_k3, soak, storm
 from benchmarks import report as reporting
 from benchmarks.loadgen import (
     LoadResult,
@@ -184,6 +184,8 @@ def test_send_times_the_first_explanation_event_of_a_stream():
             return httpx.Response(404, json={"error": {"code": "unknown_user"}})
         if body.get("user_id") == "broken":
             raise httpx.ConnectError("refused")
+        if body.get("user_id") == "proxy":  # an answer that is not the API's JSON
+            return httpx.Response(408, text="timed out")
         if body.get("stream"):
             return httpx.Response(
                 200, content=stream_body(), headers={"content-type": "text/event-stream"}
@@ -199,9 +201,11 @@ def test_send_times_the_first_explanation_event_of_a_stream():
                 await send(client, {"user_id": "1"}, words),
                 await send(client, {"user_id": "gone", "stream": True}, None),
                 await send(client, {"user_id": "broken"}, None),
+                await send(client, {"user_id": "proxy"}, None),
+                await send(client, {"user_id": "gone"}, None),
             ]
 
-    streamed, plain, missing, broken = asyncio.run(main())
+    streamed, plain, missing, broken, proxy, gone = asyncio.run(main())
     assert streamed.status == 200
     assert streamed.ttft_s is not None and 0 < streamed.ttft_s <= streamed.e2e_s
     assert streamed.explanations == Counter(llm=2, template=1)
@@ -210,7 +214,14 @@ def test_send_times_the_first_explanation_event_of_a_stream():
     assert plain.status == 200 and plain.ttft_s is None
     assert plain.explanations == Counter(template=1) and plain.reasons == Counter(deadline=1)
     assert missing.status == 404 and missing.ttft_s is None and not missing.explanations
-    assert broken.status == 599
+    assert broken.status == 599 and broken.error is None
+    # a failure says which error it was, so a test's message can name the cause
+    assert missing.error == gone.error == "unknown_user" and plain.error is None
+    assert proxy.status == 408 and proxy.error == "not_json"
+    assert soak.outcome([missing, gone, proxy, plain])["errors"] == {
+        "404 unknown_user": 2,
+        "408 not_json": 1,
+    }
 
 
 def test_measured_requests_start_after_the_warmup_bodies():

@@ -61,7 +61,7 @@ def test_a_short_soak_loses_nothing_and_holds_memory(service, default_recommende
     print({k: result[k] for k in ("capacity_rps", "rate_rps", "duration_s", "sent", "ok", "5xx")})
     print(result["latency"], result["memory"])
     assert result["sent"] >= rate * DURATION_S * 0.7
-    assert result["lost"] == 0 and set(result["statuses"]) <= {"200", "503"}, result["statuses"]
+    assert result["lost"] == 0 and set(result["statuses"]) <= {"200", "503"}, result["errors"]
     assert result["4xx"] == 0, result["statuses"]  # the mix is valid input only
     assert result["checks"]["recommend_p99_bounded"], result["latency"]["recommend"]
     assert {"Ingress", "Retriever", "llm_replica", "llm_engine", "proxy"} <= set(result["memory"])
