@@ -13,10 +13,6 @@ os.environ["RECSPLAIN_LLM__MODEL_SOURCE"] = "models/SmolLM2-135M-Instruct"
 # resident, allocating the default 5.5 GB cache took an engine's start from 2 s to 19 s.
 os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from pathlib import Path
-
 import pytest
 
 from retrieval.config import RetrievalConfig
@@ -138,57 +134,11 @@ def explain_batch(folder, artifacts, options: list[str], env: dict | None = None
     return done
 
 
-class Prelude:
-    """The engine runs that need no served app, on one background thread while the CPU-only
-    tests run (they run first): about 3 minutes of engine work that would otherwise wait for them.
-
-    One thread, so one engine at a time; every test that starts an engine waits until the
-    prelude is done (`pytest_runtest_setup`). Its engines are bound to the last usable core and
-    the CPU-only tests keep the other; on a 1-core machine jobs run in the test that needs them.
-    """
-
-    def __init__(self):
-        cores = sorted(os.sched_getaffinity(0))
-        self.env = {"RECSPLAIN_LLM__CPU_THREADS_BIND": str(cores[-1]), "OMP_NUM_THREADS": "1"}
-        self.background = len(cores) > 1
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="prelude")
-        self.jobs: list[Future] = []
-
-    def submit(self, job: Callable[[dict], Path]) -> Future:
-        """`job(env)` now in the background (`env`: the one-core binding), or as a done future."""
-        if self.background and os.environ.get("RECSPLAIN_TESTS_WITHOUT_ENGINE") != "1":
-            future = self.pool.submit(job, self.env)
-        else:
-            future = Future()
-            future.set_result(job({}))
-        self.jobs.append(future)
-        return future
-
-    def drain(self) -> None:
-        wait(self.jobs)
-
-
-PRELUDE = Prelude()
-PRELUDE_FIXTURES = ("warm_cache_job", "bench_offline_job", "guard_job")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def engine_prelude(request):
-    """Starts the prelude's jobs that this session's tests need, at its first test (when that
-    one starts an engine itself, nothing could overlap them: they run with every core)."""
-    items = request.session.items
-    needed = {name for item in items for name in item.fixturenames}
-    PRELUDE.background &= bool(items) and not _starts_engine(items[0])
-    for name in PRELUDE_FIXTURES:
-        if name in needed and os.environ.get("RECSPLAIN_TESTS_WITHOUT_ENGINE") != "1":
-            request.getfixturevalue(name)
-
-
 WARM_USERS = 2  # stored users whose top-3 explanations are precomputed before the app starts
 
 
 @pytest.fixture(scope="session")
-def warm_cache_job(tmp_path_factory, injected_artifacts) -> Future:
+def warm_cache(tmp_path_factory, injected_artifacts):
     """`recsplain explain-batch --precompute` for the first stored users, in its own process (so
     its engine is gone before the app starts its own): the file the app loads to start warm."""
     from serve.config import PROJECT_ROOT
@@ -198,95 +148,8 @@ def warm_cache_job(tmp_path_factory, injected_artifacts) -> Future:
     folder = tmp_path_factory.mktemp("warm")
     out = folder / "explanations.jsonl"
     options = ["--precompute", "--k", "3", "--users", str(WARM_USERS), "--out", str(out)]
-
-    def job(env: dict) -> Path:
-        explain_batch(folder, injected_artifacts, options, env=env)
-        return out
-
-    return PRELUDE.submit(job)
-
-
-@pytest.fixture(scope="session")
-def warm_cache(warm_cache_job) -> Path:
-    return warm_cache_job.result()
-
-
-@pytest.fixture(scope="session")
-def bench_offline_job(tmp_path_factory, injected_artifacts) -> Future:
-    """`benchmarks.run --smoke --offline-only`, in its own process: offline.json."""
-    import subprocess
-    import sys
-
-    from serve.config import PROJECT_ROOT
-    from serve.model_prep import SMOLLM2, SMOLLM2_DIR_NAME, prepare_model
-
-    prepare_model(SMOLLM2, PROJECT_ROOT / "models" / SMOLLM2_DIR_NAME)
-    folder = tmp_path_factory.mktemp("bench")
-    command = [sys.executable, "-m", "benchmarks.run", "--smoke", "--offline-only"]
-
-    def job(env: dict) -> Path:
-        done = subprocess.run(
-            [*command, "--out", str(folder)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env={**os.environ, "RECSPLAIN_ARTIFACTS": str(injected_artifacts), **env},
-            cwd=PROJECT_ROOT,
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        return folder / "offline.json"
-
-    return PRELUDE.submit(job)
-
-
-@pytest.fixture(scope="session")
-def bench_offline(bench_offline_job) -> Path:
-    return bench_offline_job.result()
-
-
-GUARD_MODEL = os.environ.get("RECSPLAIN_GUARD_MODEL", "qwen2.5-coder-0.5b")  # `make test` sets it
-GUARD_USERS = 4  # x k=3: 12 tasks
-
-
-@pytest.fixture(scope="session")
-def guard_job(tmp_path_factory, default_artifacts, default_recommender) -> Future:
-    """test_llm_guard's run: `explain-batch` with greedy decoding on the default model, for the
-    top-3 of the first stored users: (pairs, the explained parquet, the command's stderr)."""
-    import polars as pl
-
-    from retrieval.recommender import Query
-    from serve.config import PROJECT_ROOT
-    from serve.model_prep import PACKAGED, prepare_model
-
-    model = prepare_model(GUARD_MODEL, PROJECT_ROOT / "models" / PACKAGED[GUARD_MODEL].folder)
-    recommender = default_recommender
-    pairs = [
-        (user, rec.item_id)
-        for user in list(recommender.histories)[:GUARD_USERS]
-        for rec in recommender.recommend([Query(recommender.user_history(user))], 3)[0]
-    ]
-    folder = tmp_path_factory.mktemp("guard")
-    users, item_ids = zip(*pairs, strict=True)
-    pl.DataFrame({"user_id": users, "item_id": item_ids}).write_csv(folder / "pairs.csv")
-    out = folder / "explained.parquet"
-    greedy = {  # the same tasks get the same answers
-        "RECSPLAIN_LLM__MODEL_SOURCE": str(model),
-        "RECSPLAIN_EXPLAIN__TEMPERATURE": "0",
-    }
-    options = ["--in", str(folder / "pairs.csv"), "--out", str(out)]
-
-    def job(env: dict) -> tuple[list, Path, str]:
-        done = explain_batch(
-            folder, default_artifacts[0], options, env={**greedy, **env}, timeout=1200
-        )
-        return pairs, out, done.stderr
-
-    return PRELUDE.submit(job)
-
-
-@pytest.fixture(scope="session")
-def guard_run(guard_job) -> tuple[list, Path, str]:
-    return guard_job.result()
+    explain_batch(folder, injected_artifacts, options)
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -349,14 +212,13 @@ ENGINE_MODULES = {"test_batch", "test_bench_smoke", "test_llm_guard"}
 
 def _starts_engine(item) -> bool:
     fixtures = set(getattr(item, "fixturenames", ()))
-    return bool(fixtures & {"service", "warm_cache", "bench_offline", "guard_run"}) or (
-        item.module.__name__.split(".")[-1] in ENGINE_MODULES
+    return bool(fixtures & {"service", "warm_cache"}) or item.module.__name__.split(".")[-1] in (
+        ENGINE_MODULES
     )
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run the CPU-only tests first, beside the prelude's engines; then the tests that start an
-    engine, those that need the served app last, so its vLLM engine never runs beside the one
+    """Run the tests that need the served app last, so its vLLM engine never runs beside the one
     that test_batch starts in a subprocess (one engine at a time on a small machine); of those,
     the ones that kill replicas run at the very end, so no other test sees a replica restart."""
     if os.environ.get("RECSPLAIN_TESTS_WITHOUT_ENGINE") == "1":
@@ -366,14 +228,7 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not _starts_engine(item)]
     items.sort(
         key=lambda item: (
-            _starts_engine(item),
             "service" in getattr(item, "fixturenames", ()),
             item.get_closest_marker("disruptive") is not None,
         )
     )
-
-
-def pytest_runtest_setup(item):
-    """A test that starts an engine waits for the prelude's, so two never share the cores."""
-    if _starts_engine(item):
-        PRELUDE.drain()

@@ -12,8 +12,12 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from serve.config import PROJECT_ROOT
+from serve.model_prep import SMOLLM2, SMOLLM2_DIR_NAME, prepare_model
 
 CONTRACT = {
     "llm_stage": {
@@ -77,6 +81,23 @@ CONTRACT = {
         "probes",
     },
 }
+
+
+@pytest.fixture(scope="session")
+def bench_offline(tmp_path_factory, injected_artifacts) -> Path:
+    """`benchmarks.run --smoke --offline-only`, in its own process: offline.json."""
+    prepare_model(SMOLLM2, PROJECT_ROOT / "models" / SMOLLM2_DIR_NAME)
+    folder = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--smoke", "--offline-only", "--out", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "RECSPLAIN_ARTIFACTS": str(injected_artifacts)},
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return folder / "offline.json"
 
 
 def test_the_stage_before_the_app_measures_the_seed_and_both_offline_runs(bench_offline):
