@@ -27,6 +27,16 @@ def recommend(client, **body):
     return client.post("/v1/recommendations", json=body)
 
 
+def together(client, *bodies: dict) -> list[httpx.Response]:
+    """The requests at once, as users send them: the engine batches their LLM calls, where one
+    after another each waits for the last (on 2 cores a decoding step's cost is mostly fixed, so
+    a batch of several sequences decodes several times the tokens/s of one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(lambda body: recommend(client, **body), bodies))
+
+
 def test_recommendations_with_grounded_explanations(client):
     response = recommend(client, user_id="15", k=3)
     assert response.status_code == 200
@@ -94,8 +104,8 @@ def test_a_tiny_deadline_gives_templates_with_200(client):
 
 
 def test_every_template_says_why_and_llm_text_does_not(client):
-    for user in ("15", "21", "42"):
-        for item in recommend(client, user_id=user, k=3).json()["items"]:
+    for response in together(client, *({"user_id": user, "k": 3} for user in ("15", "21", "42"))):
+        for item in response.json()["items"]:
             explanation = item["explanation"]
             if explanation["source"] == "llm":
                 assert explanation["reason"] is None
@@ -143,12 +153,11 @@ def test_another_language_is_answered_in_it(client):
 
 
 def test_injected_catalog_text_never_reaches_an_explanation(client):
-    responses = [
-        recommend(client, history=[{"item_id": INJECTED_ITEM, "rating": 5}], k=5),
-        recommend(
-            client, history=[{"item_id": i, "rating": 5} for i in ("260", "1196", "1210")], k=10
-        ),
-    ]
+    responses = together(
+        client,
+        {"history": [{"item_id": INJECTED_ITEM, "rating": 5}], "k": 5},
+        {"history": [{"item_id": i, "rating": 5} for i in ("260", "1196", "1210")], "k": 10},
+    )
     seen_injected = False
     for response in responses:
         assert response.status_code == 200
@@ -173,21 +182,21 @@ def check_grounded(item: dict, titles: set[str]) -> None:
         assert not named or named & allowed, (candidate, explanation["text"])
 
 
-USERS_CHECKED = 16
+USERS_CHECKED = 8
 
 
 def test_real_users_get_grounded_explanations_and_the_llm_answers_them(
     service, default_recommender
 ):
     titles = {title.casefold() for title in default_recommender.titles}
-    # 16 users x 2 items: each answer is checked; 50 users took about 20 of the suite's minutes
-    # on a 2-core AVX2 CPU and found nothing 16 do not.
+    # 8 users x 2 items, 4 at a time: each answer is checked; 50 users one by one took about 20
+    # of the suite's minutes on a 2-core AVX2 CPU and found nothing 16 did not.
     users = list(default_recommender.histories)[:USERS_CHECKED]
 
     async def run() -> list[httpx.Response]:
         # The test app's retriever takes 1 request and queues 2 (see conftest), so this client
         # keeps few in flight and, like any good client, honours Retry-After on a 503.
-        limit = asyncio.Semaphore(2)
+        limit = asyncio.Semaphore(4)
         async with httpx.AsyncClient(base_url=service, headers=AUTH, timeout=600) as client:
 
             async def one(user: str) -> httpx.Response:

@@ -47,9 +47,8 @@ def explain_batch_command(
     try:
         if precompute:
             summary = precompute_cache(out, settings, k, language, users)
-            console.print(f"[green]wrote[/] {out}: {summary}")
-            return
-        _, summary = run_job(input_path, out, settings)
+        else:
+            _, summary = run_job(input_path, out, settings)
     except (FileNotFoundError, ValueError, ArtifactError) as exc:
         raise fail(str(exc)) from None
     console.print(f"[green]wrote[/] {out}")

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
@@ -180,11 +181,14 @@ def precompute(
     explanations, policy, seconds = explain_tasks(settings, recommender, manifest, tasks)
     written = policy.cache.save(out)
     llm = sum(e.source == "llm" for e in explanations)
+    reasons = Counter(str(e.reason) for e in explanations if e.source != "llm")
     return {
         "tasks": len(tasks),
         "unique_keys": len({policy.cache.key(task) for task in tasks}),
         "written": written,
+        "llm": llm,
         "llm_share": round(llm / max(1, len(explanations)), 3),
+        "template_reasons": dict(sorted(reasons.items())),
         "seconds": round(seconds, 1),
     }
 
