@@ -280,7 +280,10 @@ def test_corpus_is_well_formed(name, catalogs, request):
             problems.append(f"{where}: a bad case says why")
         if case.label == "good" and len(case.text) >= max_chars:
             problems.append(f"{where}: a good case is under {max_chars} characters")
-        if unknown := set(case.vocabulary or {}) - VOCABULARY_FIELDS:
+        if (
+            unknown := set(case.vocabulary.overrides() if case.vocabulary else ())
+            - VOCABULARY_FIELDS
+        ):
             problems.append(f"{where}: unknown vocabulary fields {sorted(unknown)}")
         catalog = catalogs.get(case.catalog)
         if catalog is None or not case.evidence:

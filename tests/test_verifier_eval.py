@@ -74,6 +74,9 @@ def test_stdout_and_closed_mode(tmp_path):
         ({"language": "it"}, "field language"),
         ({"recommended": {"item_id": "p2"}}, "field recommended.title"),
         ({"evidence": []}, "field evidence"),
+        ({"vocabulary": {"scale": [1, 10], "unit": "stars"}}, "field vocabulary.unit"),
+        ({"vocabulary": {"scale": {"low": 1, "high": 10}}}, "field vocabulary.scale"),
+        ({"vocabulary": {"kind": "graded"}}, "field vocabulary.kind"),
     ],
 )
 def test_a_bad_case_names_the_file_the_case_and_the_field(tmp_path, change, field):
@@ -84,6 +87,21 @@ def test_a_bad_case_names_the_file_the_case_and_the_field(tmp_path, change, fiel
     assert message.startswith(f"{corpus}: case 2 (id g2): {field}"), message
     result = runner.invoke(app, ["verifier-eval", corpus])
     assert result.exit_code == 2 and "case 2 (id g2)" in " ".join(result.output.split())
+
+
+def test_a_scale_as_a_pair_or_as_min_and_max_means_the_same(tmp_path):
+    """Both spellings of a 1-10 scale give the same verdicts (the mapping crashed the run with
+    "unhashable type: 'dict'" before)."""
+    text = "You rated Rain Jacket 9/10, so Trail Runner Shoe may suit you too."
+    verdicts = []
+    for scale in ([1, 10], {"min": 1, "max": 10}):
+        vocabulary = {"kind": "explicit", "scale": scale}
+        case = _case("g1", "good", text, vocabulary=vocabulary)
+        case["evidence"][0]["rating"] = 9
+        result = runner.invoke(app, ["verifier-eval", _write(tmp_path, [case])])
+        assert result.exit_code == 0, result.output
+        verdicts.append(json.loads(result.stdout.strip().splitlines()[0]))
+    assert verdicts[0] == verdicts[1] and verdicts[0]["accepted"], verdicts
 
 
 def test_bad_options_are_refused(tmp_path):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from retrieval.config import DataConfig, RetrievalConfig
 from serve.config import PROJECT_ROOT, VerifierMode, load_settings
@@ -74,6 +74,31 @@ class CaseFact(_Case):
         )
 
 
+class CaseVocabulary(BaseModel):
+    """A case's overrides of its catalog's words (`Vocabulary`); only the fields it sets count.
+    A scale is `[min, max]` or `{min: ..., max: ...}`; `null` for implicit feedback."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["explicit", "implicit"] | None = None
+    scale: tuple[float, float] | None = None
+    item: str | None = None
+    items: str | None = None
+    action: str | None = None
+    years_in_titles: bool | None = None
+    labelled: bool | None = None
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _min_max(cls, value):
+        if isinstance(value, dict) and set(value) == {"min", "max"}:
+            return (value["min"], value["max"])
+        return value
+
+    def overrides(self) -> dict:
+        return self.model_dump(exclude_unset=True)
+
+
 class Case(_Case):
     id: str | int
     label: Literal["good", "bad"]
@@ -84,7 +109,7 @@ class Case(_Case):
     recommended: CaseFact
     evidence: list[CaseFact] = Field(min_length=1)
     shared_tags: list[str] = Field(default_factory=list)
-    vocabulary: dict | None = None  # overrides of the catalog's, e.g. {scale: [1, 10]}
+    vocabulary: CaseVocabulary | None = None  # overrides of the catalog's, e.g. {scale: [1, 10]}
     why: str | None = None
 
     def facts(self) -> Iterator[CaseFact]:
@@ -218,10 +243,7 @@ def catalogs_for(cases: list[Case], configs: dict[str, Path] | None = None) -> d
 
 def case_vocabulary(case: Case, catalogs: dict[str, Catalog]) -> Vocabulary:
     """The catalog's vocabulary with the case's overrides (a 1-10 scale, say)."""
-    overrides = {
-        name: tuple(value) if isinstance(value, list) else value
-        for name, value in (case.vocabulary or {}).items()
-    }
+    overrides = case.vocabulary.overrides() if case.vocabulary else {}
     return replace(catalogs[case.catalog].vocabulary, **overrides)
 
 
