@@ -63,6 +63,9 @@ CLOSED_HOLDOUT5_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_hol
 HOLDOUT6 = Path(__file__).parent / "data" / "verifier_holdout6.yaml"
 HOLDOUT6_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout6.json"
 CLOSED_HOLDOUT6_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout6_closed.json"
+HOLDOUT7 = Path(__file__).parent / "data" / "verifier_holdout7.yaml"
+HOLDOUT7_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout7.json"
+CLOSED_HOLDOUT7_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout7_closed.json"
 # The same corpora through the verifier's "closed" mode (serve/explain/verify/grounding.py).
 CLOSED_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus_closed.json"
 CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout_closed.json"
@@ -108,6 +111,14 @@ HOLDOUT6_MIN_RECALL = 0.74
 HOLDOUT6_MAX_GOOD_REJECTED = 16
 CLOSED_HOLDOUT6_MIN_RECALL = 0.9
 CLOSED_HOLDOUT6_MAX_GOOD_REJECTED = 38
+# The seventh, written blind (a title-only podcast catalog and a labelled book catalog rated
+# 1-10, besides MovieLens) and run once on revision 9 with closed mode's word classes: rules
+# recall 0.86 (15 of 106 bad accepted) and 17 of 92 good rejected; closed 0.97 and 37 of 92.
+# Nothing was tuned on it.
+HOLDOUT7_MIN_RECALL = 0.85
+HOLDOUT7_MAX_GOOD_REJECTED = 18
+CLOSED_HOLDOUT7_MIN_RECALL = 0.96
+CLOSED_HOLDOUT7_MAX_GOOD_REJECTED = 38
 # What "closed" mode achieved when its vocabulary was frozen (measured once on the held-out
 # corpus, never tuned on it): on the tuning corpus no bad case accepted and 6 of 83 good ones
 # rejected (translated tags: "Mathematik", "décalée"); on the held-out corpus 96 of 97 bad ones
@@ -158,6 +169,7 @@ CORPORA = {
     "holdout4": HOLDOUT4,
     "holdout5": HOLDOUT5,
     "holdout6": HOLDOUT6,
+    "holdout7": HOLDOUT7,
 }
 
 
@@ -206,6 +218,11 @@ def holdout5(corpora) -> list[Case]:
 @pytest.fixture(scope="module")
 def holdout6(corpora) -> list[Case]:
     return corpora["holdout6"]
+
+
+@pytest.fixture(scope="module")
+def holdout7(corpora) -> list[Case]:
+    return corpora["holdout7"]
 
 
 @pytest.fixture(scope="module")
@@ -349,6 +366,13 @@ def test_holdout_covers_languages_and_catalogs(holdout, holdout2):
             (HOLDOUT6_REPORT, CLOSED_HOLDOUT6_REPORT),
             (HOLDOUT6_MIN_RECALL, HOLDOUT6_MAX_GOOD_REJECTED),
             (CLOSED_HOLDOUT6_MIN_RECALL, CLOSED_HOLDOUT6_MAX_GOOD_REJECTED),
+        ),
+        (
+            "holdout7",
+            HOLDOUT7,
+            (HOLDOUT7_REPORT, CLOSED_HOLDOUT7_REPORT),
+            (HOLDOUT7_MIN_RECALL, HOLDOUT7_MAX_GOOD_REJECTED),
+            (CLOSED_HOLDOUT7_MIN_RECALL, CLOSED_HOLDOUT7_MAX_GOOD_REJECTED),
         ),
     ],
 )
