@@ -27,6 +27,8 @@ from typing import Annotated
 
 import typer
 
+from benchmarks.llm_stage import OFFLINE_ENGINE_ENV
+
 app = typer.Typer(add_completion=False)
 VARIANTS: dict[str, tuple[dict, dict]] = {  # name: (engine kwargs, environment)
     "eager": ({"enforce_eager": True}, {}),
@@ -38,21 +40,11 @@ PROMPT = [{"role": "user", "content": "Write a long story about a cat."}]
 
 def measure(model: str, variant: str, tokens: int) -> dict:
     """In this process: start the engine, decode, report tokens/s per batch size."""
-    from vllm import LLM, SamplingParams
+    from vllm import SamplingParams
 
-    from benchmarks.llm_stage import engine_dtype
-    from serve.config import load_settings
-    from serve.hardware import set_engine_env
+    from benchmarks.llm_stage import offline_engine
 
-    settings = load_settings()
-    llm_config = settings.llm
-    set_engine_env(
-        llm_config.accelerator, llm_config.cpu_threads_bind, llm_config.cpu_reserved_cores
-    )
-    kwargs = {**llm_config.engine_kwargs, "dtype": engine_dtype(settings), **VARIANTS[variant][0]}
-    started = time.perf_counter()
-    llm = LLM(model=model, **kwargs)
-    start_s = time.perf_counter() - started
+    llm, start_s = offline_engine(model, **VARIANTS[variant][0])
     params = SamplingParams(max_tokens=tokens, temperature=0.0, ignore_eos=True)
     llm.chat(PROMPT, params, use_tqdm=False)  # warm-up
     tokens_per_s = {}
@@ -60,14 +52,14 @@ def measure(model: str, variant: str, tokens: int) -> dict:
         begin = time.perf_counter()
         llm.chat([PROMPT] * batch, params, use_tqdm=False)
         tokens_per_s[str(batch)] = round(tokens * batch / (time.perf_counter() - begin), 1)
-    return {"variant": variant, "start_s": round(start_s, 1), "tokens_per_s": tokens_per_s}
+    return {"variant": variant, "start_s": start_s, "tokens_per_s": tokens_per_s}
 
 
 def in_subprocess(model: str, variant: str, tokens: int) -> dict:
     """One variant in a fresh process, so each start pays its own imports and compile."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "result.json"
-        env = {**os.environ, "VLLM_ENABLE_V1_MULTIPROCESSING": "0", **VARIANTS[variant][1]}
+        env = {**os.environ, **OFFLINE_ENGINE_ENV, **VARIANTS[variant][1]}
         command = [sys.executable, "-m", "benchmarks.decode_speed", "--one", variant]
         command += ["--model", model, "--tokens", str(tokens), "--json", str(out)]
         subprocess.run(command, check=True, env=env)

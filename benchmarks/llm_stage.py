@@ -114,6 +114,24 @@ def seed_device(accelerator: str) -> str:
     return "cuda" if accelerator == "gpu" and torch.cuda.is_available() else "cpu"
 
 
+def offline_engine(model: str, **overrides):
+    """vLLM's offline engine with the served engine's settings (its CPU threads, dtype and
+    `engine_kwargs`) and `overrides`, and the seconds it took to start."""
+    from vllm import LLM
+
+    from serve.config import load_settings
+    from serve.hardware import set_engine_env
+
+    settings = load_settings()
+    llm_config = settings.llm
+    threads = (llm_config.cpu_threads_bind, llm_config.cpu_reserved_cores)
+    set_engine_env(llm_config.accelerator, *threads)
+    kwargs = {**llm_config.engine_kwargs, "dtype": engine_dtype(settings), **overrides}
+    started = time.perf_counter()
+    llm = LLM(model=model, **kwargs)
+    return llm, round(time.perf_counter() - started, 1)
+
+
 def offline_generate(
     model: str, conversations: list[list[dict]], max_tokens: int, no_prefix: bool = True
 ) -> dict:
@@ -126,23 +144,9 @@ def offline_generate(
     "off" is every prompt under its own cache salt: nothing is shared between prompts, as with
     the cache disabled, but without a second engine start (a minute on 2 cores).
     """
-    from vllm import LLM, SamplingParams
+    from vllm import SamplingParams
 
-    from serve.config import load_settings
-    from serve.hardware import set_engine_env
-
-    settings = load_settings()
-    llm_config = settings.llm
-    threads = (llm_config.cpu_threads_bind, llm_config.cpu_reserved_cores)
-    set_engine_env(llm_config.accelerator, *threads)
-    engine_kwargs = {
-        **llm_config.engine_kwargs,
-        "dtype": engine_dtype(settings),
-        "enable_prefix_caching": True,
-    }
-    started = time.perf_counter()
-    llm = LLM(model=model, **engine_kwargs)
-    start_s = round(time.perf_counter() - started, 1)
+    llm, start_s = offline_engine(model, enable_prefix_caching=True)
     tokenizer = llm.get_tokenizer()
     token_ids = [
         tokenizer(
