@@ -85,6 +85,7 @@ class CaseVocabulary(BaseModel):
     item: str | None = None
     items: str | None = None
     action: str | None = None
+    translations: tuple[tuple[str, str, str], ...] | None = None  # (language, singular, plural)
     years_in_titles: bool | None = None
     labelled: bool | None = None
 
