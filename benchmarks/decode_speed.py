@@ -27,8 +27,6 @@ from typing import Annotated
 
 import typer
 
-from benchmarks.llm_stage import OFFLINE_ENGINE_ENV
-
 app = typer.Typer(add_completion=False)
 VARIANTS: dict[str, tuple[dict, dict]] = {  # name: (engine kwargs, environment)
     "eager": ({"enforce_eager": True}, {}),
@@ -59,7 +57,7 @@ def in_subprocess(model: str, variant: str, tokens: int) -> dict:
     """One variant in a fresh process, so each start pays its own imports and compile."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "result.json"
-        env = {**os.environ, **OFFLINE_ENGINE_ENV, **VARIANTS[variant][1]}
+        env = {**os.environ, **VARIANTS[variant][1]}
         command = [sys.executable, "-m", "benchmarks.decode_speed", "--one", variant]
         command += ["--model", model, "--tokens", str(tokens), "--json", str(out)]
         subprocess.run(command, check=True, env=env)

@@ -17,17 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import httpx
-
-# The offline engine's scheduler runs in the calling process (its worker keeps a process of its
-# own, bound to the served engine's cores): one import of vLLM fewer, about half of its start on
-# 2 cores, at the same tokens/s. Each run records its start as `start_s`.
-OFFLINE_ENGINE_ENV = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
 
 
 def explanation_prompts(users: int, k: int) -> list[list[dict]]:
@@ -214,8 +208,7 @@ def in_subprocess(model: str, users: int, k: int, max_tokens: int) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "benchmarks.llm_stage", model, str(users), str(k)]
-        env = {**os.environ, **OFFLINE_ENGINE_ENV}
-        subprocess.run([*command, str(max_tokens), str(out)], check=True, env=env)
+        subprocess.run([*command, str(max_tokens), str(out)], check=True)
         return json.loads(out.read_text())
 
 

@@ -58,14 +58,17 @@ def test_this_machine_is_described():
 
 
 def test_cpu_engine_environment():
-    assert cpu_env("auto", None) == {"VLLM_CPU_OMP_THREADS_BIND": "auto"}
+    assert cpu_env("auto", None) == {
+        "VLLM_CPU_OMP_THREADS_BIND": "auto",
+        "VLLM_ENABLE_V1_MULTIPROCESSING": "0",  # no worker process of its own
+    }
     env = cpu_env("all", 0)
     assert env["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "0"
     assert env["VLLM_CPU_OMP_THREADS_BIND"] != "all"
 
 
 def test_every_engine_start_sets_its_threads_on_cpu_only(monkeypatch):
-    for name in ("VLLM_CPU_OMP_THREADS_BIND", "VLLM_CPU_NUM_OF_RESERVED_CPU"):
+    for name in cpu_env("all", 0):
         # setenv records the variable's state, so the test's settings never reach a later engine
         monkeypatch.setenv(name, "before")
         monkeypatch.delenv(name)
