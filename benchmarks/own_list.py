@@ -48,19 +48,21 @@ def measure(
     seconds: float = 120,
     per_client: int = 2,
     headers: dict | None = None,
+    warmup: int = 1,
 ) -> dict:
-    """Each level's summary (explanations/s, LLM share, reasons, latency), on its own users."""
+    """Each level's summary (explanations/s, LLM share, reasons, latency), on its own users;
+    `warmup` unmeasured requests come first at each level."""
     users = list(recommender.histories)
     start = FIRST_USER
     out: dict = {"k": k, "lists": "popularity, unseen", "levels": {}}
     for level in levels:
         requests = per_client * level
-        chosen = users[start : start + requests + 1]  # one warm-up request first
+        chosen = users[start : start + requests + warmup]
         start += len(chosen)
         bodies = popular_lists(recommender, chosen, k)
         result = asyncio.run(
             loadgen.run_concurrency(
-                url, bodies, level, seconds, requests, warmup=1, headers=headers
+                url, bodies, level, seconds, requests, warmup=warmup, headers=headers
             )
         ).summary()
         result.pop("e2el_ms")

@@ -59,7 +59,7 @@ def test_the_job_uses_both_nodes_and_resumes_after_a_kill_writing_each_row_once(
     users = list(rec.histories)
     pairs = [
         (user, found.item_id)
-        for user in users[:4]  # 8 pairs and 2 bad rows: 5 blocks of 2, killed after 2
+        for user in users[:4]  # 8 pairs and 2 bad rows: 5 blocks of 2, killed after the first
         for found in rec.recommend([Query(rec.user_history(user))], 2)[0]
     ]
     rows = pl.DataFrame(
@@ -98,7 +98,7 @@ def test_the_job_uses_both_nodes_and_resumes_after_a_kill_writing_each_row_once(
         command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        wait_for(lambda: written() >= 2, 600, "two parts")
+        wait_for(lambda: written() >= 1, 600, "a part")
         os.killpg(first.pid, signal.SIGKILL)  # the driver, halfway
         first.wait(60)
     finally:

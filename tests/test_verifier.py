@@ -971,3 +971,67 @@ def test_every_number_is_a_fact_of_the_evidence(
     a runtime or a bare "8" is a claim no evidence makes (issue 19, item 8)."""
     verdict = verifier.check(explain(text), task)
     assert (verdict.ok, None if verdict.ok else verdict.reason) == (reason is None, reason)
+
+
+# Tags that are people's names, shared by the recommended item and an evidence item or not.
+BLOW_OUT = Fact("n1", "Blow Out (1981)", ("Thriller",), ("de palma", "john travolta", "conspiracy"))
+DRESSED = Fact("n2", "Dressed to Kill (1980)", ("Thriller", "Mystery"), ("de palma", "michael caine"),
+               rating=4.5)  # fmt: skip
+VOLVER = Fact("n3", "Volver (2006)", ("Drama",), ("almodovar", "penelope cruz"))
+TALK = Fact("n4", "Talk to Her (2002)", ("Drama", "Romance"), ("almodovar", "javier camara"),
+            rating=4.0)  # fmt: skip
+PALMA = Fact("n5", "Palma (2001)", ("Drama",))  # a title inside a name ("De Palma")
+
+
+def names_check(text: str, language: str = "en", recommended: Fact = VOLVER) -> str:
+    seen = DRESSED if recommended is BLOW_OUT else TALK
+    shared = tuple(t for t in recommended.genres + recommended.tags if t in seen.genres + seen.tags)
+    task = ExplainTask(recommended, (seen,), shared, language)
+    titles = CatalogTitles((f.item_id, f.title) for f in (BLOW_OUT, DRESSED, VOLVER, TALK, PALMA))
+    verdict = Verifier(titles, FEW_SHOT_TITLES, INSTRUCTIONS).check(explain(text), task)
+    return verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "reason"),
+    [
+        # A shared tag written as a name: capitalized, accented, possessive, one word or more.
+        ("Like Talk to Her (2002), which you rated 4/5, Volver (2006) is another Almodóvar drama.",
+         "en", "ok"),
+        ("You rated Talk to Her (2002) 4/5; Volver (2006) is Almodóvar's too.", "en", "ok"),
+        ("You rated Talk to Her (2002) 4/5, and Volver (2006) is also tagged almodovar.", "en",
+         "ok"),
+        ("You rated Dressed to Kill (1980) 4.5/5; Blow Out (1981) is another De Palma thriller.",
+         "en", "ok"),
+        ("Wie Talk to Her (2002), das du mit 4/5 bewertet hast, ist Volver (2006) ein Drama von "
+         "Almodóvar.", "de", "ok"),
+        ("Volver (2006) est un autre drame d'Almodóvar, comme Talk to Her (2002), que tu as noté "
+         "4/5.", "fr", "ok"),
+        ("Volver (2006) es otro drama de Almodóvar, como Talk to Her (2002), que valoraste con "
+         "4/5.", "es", "ok"),
+        # A name no shared tag gives: made up, or a tag of one item only (the recommended one's
+        # "penelope cruz", the evidence's "javier camara") is a claim about the other.
+        ("Like Talk to Her (2002), which you rated 4/5, Volver (2006) is another Spielberg drama.",
+         "en", "invented_entity"),
+        ("Like Talk to Her (2002), which you rated 4/5, Volver (2006) is another Rosenberg drama.",
+         "en", "invented_entity"),
+        ("Like Talk to Her (2002), which you rated 4/5, Volver (2006) is a Penélope Cruz drama.",
+         "en", "invented_entity"),
+        ("Like Talk to Her (2002) with Javier Cámara, which you rated 4/5, Volver (2006) is a "
+         "drama.", "en", "invented_entity"),
+        ("You rated Dressed to Kill (1980) 4.5/5; Blow Out (1981) is a John Travolta thriller.",
+         "en", "invented_entity"),
+        ("Wie Talk to Her (2002), das du mit 4/5 bewertet hast, ist Volver (2006) ein Drama von "
+         "Spielberg.", "de", "invented_entity"),
+        ("Volver (2006) est un autre drame de Spielberg, comme Talk to Her (2002), que tu as noté "
+         "4/5.", "fr", "invented_entity"),
+        ("Volver (2006) es otro drama de Rosenberg, como Talk to Her (2002), que valoraste con "
+         "4/5.", "es", "invented_entity"),
+    ],
+)  # fmt: skip
+def test_a_shared_tag_may_be_written_as_a_name(text, language, reason):
+    """A tag both the recommended item and an evidence item carry is true of both, so it may be
+    written as the name it is ("an Almodóvar drama", "De Palma"), people's names included; a
+    name no shared tag gives is still made up."""
+    recommended = BLOW_OUT if "Blow Out" in text else VOLVER
+    assert names_check(text, language, recommended) == reason, text
