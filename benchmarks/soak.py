@@ -59,8 +59,15 @@ def kind_of(body: dict) -> str:
     return f"{explained}_sse" if body["stream"] else explained
 
 
-def mixed_bodies(users: list[str], histories: list[list[str]], size: int, seed: int) -> list[dict]:
-    """`size` request bodies, each kind drawn with its weight in MIX."""
+def mixed_bodies(
+    users: list[str],
+    histories: list[list[str]],
+    size: int,
+    seed: int,
+    deadline_ms: int | None = None,
+) -> list[dict]:
+    """`size` request bodies, each kind drawn with its weight in MIX; `deadline_ms`, when given,
+    is every explained body's own deadline (the configured one otherwise)."""
     per_kind = {
         kind: loadgen.request_mix(
             users,
@@ -75,7 +82,10 @@ def mixed_bodies(users: list[str], histories: list[list[str]], size: int, seed: 
     }
     rng = random.Random(seed)
     kinds = rng.choices(list(MIX), weights=[weight for *_, weight in MIX.values()], k=size)
-    return [per_kind[kind][index] for index, kind in enumerate(kinds)]
+    bodies = [per_kind[kind][index] for index, kind in enumerate(kinds)]
+    if deadline_ms is not None:
+        bodies = [{**b, "deadline_ms": deadline_ms} if b["explain"] else b for b in bodies]
+    return bodies
 
 
 def replica_processes(root: psutil.Process | None = None) -> dict[str, psutil.Process]:

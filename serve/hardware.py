@@ -92,8 +92,8 @@ def usable_cores(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> list[
 # The engine's model runs in its engine-core process, not in a worker process of its own: one
 # import of torch and vLLM fewer per start (a precompute's async engine on SmolLM2 was ready after
 # 38-39 s instead of 51-61 s on a 2-core AMD EPYC, at the same explanations/s), and the offline
-# engine runs in the calling process. Ray Serve LLM asks vLLM for its multiprocess executor on CPU explicitly,
-# so the served engine keeps its worker process.
+# engine runs in the calling process. Ray Serve LLM asks vLLM for its multiprocess executor on
+# CPU explicitly, so the served engine keeps its worker process.
 ONE_PROCESS_ENGINE = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
 
 

@@ -20,7 +20,7 @@ from benchmarks import faults, soak
 from benchmarks.run import population_of
 from serve.api import install_error_handlers
 from serve.resilience import Circuit, Unavailable, backoff_s, call_with_retries
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, SUITE_DEADLINE_MS
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 RATE = 2.0  # requests/s of the soak's mix: SmolLM2 on 2 cores, beside the prober
@@ -100,7 +100,7 @@ def test_the_llm_circuit_opens_after_failed_polls_and_closes_on_an_answer():
 def inject(service, recommender, role: str) -> dict:
     users, histories = population_of(recommender)
     item_ids = sorted({item for history in histories for item in history})
-    bodies = soak.mixed_bodies(users, histories, 500, seed=31)
+    bodies = soak.mixed_bodies(users, histories, 500, seed=31, deadline_ms=SUITE_DEADLINE_MS)
     result = asyncio.run(
         faults.inject(
             service,

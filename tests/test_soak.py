@@ -10,7 +10,7 @@ import pytest
 
 from benchmarks import soak
 from benchmarks.run import population_of
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, SUITE_DEADLINE_MS
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 DURATION_S = 60
@@ -45,15 +45,19 @@ def test_mix_has_every_kind():
     kinds = [soak.kind_of(body) for body in bodies]
     for kind, (*_, weight) in soak.MIX.items():
         assert abs(kinds.count(kind) / len(kinds) - weight) < 0.08
+    assert not any("deadline_ms" in body for body in bodies)  # the configured deadline
+    timed = soak.mixed_bodies(["1", "2"], [["10", "11"]], 400, seed=0, deadline_ms=900)
+    assert [soak.kind_of(body) for body in timed] == kinds
+    assert all(body.get("deadline_ms") == (900 if body["explain"] else None) for body in timed)
     assert all(b["k"] == soak.EXPLAINED_K for b in bodies if b["explain"])
 
 
 def test_a_short_soak_loses_nothing_and_holds_memory(service, default_recommender):
     users, histories = population_of(default_recommender)
-    probe = soak.mixed_bodies(users, histories, 300, seed=21)
+    probe = soak.mixed_bodies(users, histories, 300, seed=21, deadline_ms=SUITE_DEADLINE_MS)
     capacity = asyncio.run(soak.capacity(service, probe, AUTH, PROBE_S))
     rate = SUITE_LOAD * capacity
-    bodies = soak.mixed_bodies(users, histories, 2000, seed=22)
+    bodies = soak.mixed_bodies(users, histories, 2000, seed=22, deadline_ms=SUITE_DEADLINE_MS)
     run = asyncio.run(
         soak.offer_load(service, bodies, rate, DURATION_S, AUTH, soak.MemorySampler(5))
     )
