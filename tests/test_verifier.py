@@ -975,8 +975,8 @@ def test_every_number_is_a_fact_of_the_evidence(
 
 # Tags that are people's names, shared by the recommended item and an evidence item or not.
 BLOW_OUT = Fact("n1", "Blow Out (1981)", ("Thriller",), ("de palma", "john travolta", "conspiracy"))
-DRESSED = Fact("n2", "Dressed to Kill (1980)", ("Thriller", "Mystery"), ("de palma", "michael caine"),
-               rating=4.5)  # fmt: skip
+DRESSED = Fact("n2", "Dressed to Kill (1980)", ("Thriller", "Mystery"),
+               ("de palma", "michael caine"), rating=4.5)  # fmt: skip
 VOLVER = Fact("n3", "Volver (2006)", ("Drama",), ("almodovar", "penelope cruz"))
 TALK = Fact("n4", "Talk to Her (2002)", ("Drama", "Romance"), ("almodovar", "javier camara"),
             rating=4.0)  # fmt: skip
@@ -1035,3 +1035,45 @@ def test_a_shared_tag_may_be_written_as_a_name(text, language, reason):
     name no shared tag gives is still made up."""
     recommended = BLOW_OUT if "Blow Out" in text else VOLVER
     assert names_check(text, language, recommended) == reason, text
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Heat (1995) is your all-time favourite, so try Ronin (1998).", "en"),
+        ("Ronin (1998) is, like your favourite, Heat (1995), a Crime Thriller.", "en"),
+        ("Heat (1995) ist dein Lieblingsfilm, also probier Ronin (1998).", "de"),
+        ("Heat (1995) est votre film préféré, alors essayez Ronin (1998).", "fr"),
+        ("Heat (1995) es tu película favorita, así que prueba Ronin (1998).", "es"),
+    ],
+)
+def test_a_rated_item_is_a_favourite_only_among_the_user_s_top(
+    verifier: Verifier, ronin_task: ExplainTask, text: str, language: str
+) -> None:
+    """A favourite is a fact of the evidence (`top_share`) on a rated catalog too: Heat rated
+    4/5 with a quarter of the history above it is no favourite."""
+    heat, godfather = ronin_task.evidence
+    for top_share, reason in ((0.0, "ok"), (0.5, "wrong_standing")):
+        evidence = (replace(heat, top_share=top_share), replace(godfather, top_share=0.5))
+        task = replace(ronin_task, evidence=evidence, language=language)
+        assert verifier.check(explain(text), task).reason == reason, (text, top_share)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("You rated Heat (1995) 4/5; Ronin (1998) is the best Thriller of all time.", "en"),
+        ("You rated Heat (1995) 4/5; Ronin (1998) is the top Thriller in the whole catalogue.",
+         "en"),
+        ("Du hast Heat (1995) mit 4/5 bewertet; Ronin (1998) ist der beste Thriller aller Zeiten.",
+         "de"),
+        ("Tu as noté Heat (1995) 4/5 ; Ronin (1998) est le meilleur thriller de tous les temps.",
+         "fr"),
+    ],
+)  # fmt: skip
+def test_a_superlative_over_the_catalog_is_a_claim(
+    verifier: Verifier, ronin_task: ExplainTask, text: str, language: str
+) -> None:
+    """No evidence ranks the catalog or all of film history: "the best of all time" is made up."""
+    task = replace(ronin_task, language=language)
+    assert verifier.check(explain(text), task).reason == "invented_entity", text

@@ -35,6 +35,9 @@ CLAIM_PHRASES = re.compile(
     r"|\bhandelt\s+von|\berzählt\s+(?:die|von)|\braconte\s+(?:l|la|le|les|un|une)\b"
     r"|\bcuenta\s+la\s+historia|\btrata\s+(?:de|sobre)\b"
     r"|best\s+(?:picture|actor|actress|director|film|screenplay)|box\s+office|true\s+story"
+    # Superlatives over the whole catalog or all time: no evidence ranks the catalog.
+    r"|in\s+the\s+(?:whole\s+|entire\s+)?catalog(?:ue)?|of\s+all\s+time"
+    r"|aller\s+zeiten|de\s+tous\s+les\s+temps|de\s+todos\s+los\s+tiempos"
     r"|(?:mis|mise)\s+en\s+scène|d['\u2019]après\s+(?:le|la|un|une)\s+roman|basad[ao]\s+en"
     r"|nach\s+(?:dem|einem)\s+roman|in\s+der\s+hauptrolle|con\s+la\s+actuación)\b",
     re.IGNORECASE,

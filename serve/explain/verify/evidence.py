@@ -31,6 +31,11 @@ class Evidence:
     # Free-text user tags that may be quoted, each only as a whole phrase in lower case: none
     # that names a person, makes a claim or disparages.
     quotable_tags: tuple[str, ...]
+    # Tags the recommended item shares with the evidence, which may be written as the names
+    # they are, whole but in any case ("an Almodóvar drama", "Guy Ritchie"): true of both
+    # items, so even a person's name is no claim about one of them. None that makes a claim
+    # or disparages.
+    name_tags: tuple[str, ...]
     # Titles (as they may be written) and labels: catalog language, not the answer's.
     catalog_phrases: tuple[str, ...]
     # Words free to use anywhere: of titles, catalog genres and item words, never of tags.
@@ -46,7 +51,8 @@ class Evidence:
     rating_of: dict[str, float | None]
     scale_max: float
     rated: bool  # whether the catalog's feedback is ratings at all
-    top_ids: frozenset[str]  # evidence among the user's most played (counts only)
+    # Evidence among the user's highest valued (most played, best rated): their favourites.
+    top_ids: frozenset[str]
     # Each evidence item's collaborative share in percent, as the prompt rounds it ("38%").
     percent_of: dict[str, int]
     # The recommended item has no label at all: talk of genres or tags is made up.
@@ -100,6 +106,9 @@ class Evidence:
         return cls(
             genre_labels=tuple(genre for genre in genres if genre not in unsafe),
             quotable_tags=tuple(tag for tag in tags if tag not in unsafe and _quotable(tag)),
+            name_tags=tuple(
+                tag for tag in task.shared_tags if not _unsafe_source(tag) and _harmless(tag)
+            ),
             catalog_phrases=tuple(titles) + labels,
             vocabulary=frozenset(
                 word for text in (*titles, *genres, *item_words) for word in catalog_words(text)
@@ -111,11 +120,7 @@ class Evidence:
             rating_of={f.item_id: f.rating if rated else None for f in task.evidence},
             scale_max=words.scale_max,
             rated=rated,
-            top_ids=frozenset(
-                f.item_id
-                for f in task.evidence
-                if words.kind == "implicit" and words.is_top(f.top_share)
-            ),
+            top_ids=frozenset(f.item_id for f in task.evidence if words.is_top(f.top_share)),
             percent_of={
                 f.item_id: percent(f.also_share) for f in task.evidence if f.also_share is not None
             },
@@ -165,21 +170,30 @@ class Reading:
 
 
 def phrase_spans(
-    tokens: list[Token], phrases: Iterable[str], lower_case: bool = False
+    tokens: list[Token],
+    phrases: Iterable[str],
+    lower_case: bool = False,
+    bare_norms: list[str] | None = None,
 ) -> list[tuple[int, int]]:
     """Character spans of the text where one of `phrases` occurs, word for word; with
-    `lower_case`, only where no word of it is capitalized but by a sentence start."""
+    `lower_case`, only where no word of it is capitalized but by a sentence start; with
+    `bare_norms` (the tokens' norms without an elision), also where an elision is glued to
+    its first word ("d'Almodóvar")."""
     by_first: dict[str, set[tuple[str, ...]]] = {}
     for phrase in phrases:
         words = tuple(words_of(phrase))
         if words:
             by_first.setdefault(words[0], set()).add(words)
     norms = [token.norm for token in tokens]
+    firsts = bare_norms or norms
     spans = []
     for start, norm in enumerate(norms):
-        for words in by_first.get(norm, ()):
+        candidates = by_first.get(norm, set())
+        if firsts[start] != norm:
+            candidates = candidates | by_first.get(firsts[start], set())
+        for words in candidates:
             end = start + len(words)
-            if tuple(norms[start:end]) != words:
+            if tuple(norms[start + 1 : end]) != words[1:]:
                 continue
             if lower_case and any(
                 token.capitalized and not token.sentence_initial for token in tokens[start:end]
@@ -209,15 +223,20 @@ _IMPERATIVE = re.compile(
 
 @lru_cache(maxsize=1 << 14)
 def _quotable(tag: str) -> bool:
-    """Whether a user's tag may be quoted: not when it names a person ("tom hanks"), makes a
-    claim ("oscar winner"), disparages ("boring") or is a code ("toplist10", "afi 100")."""
-    words = catalog_words(tag)
+    """Whether a user's tag may be quoted: not when it names a person ("tom hanks"), nor when
+    it is not `_harmless`."""
+    return _harmless(tag) and PEOPLE.isdisjoint(catalog_words(tag))
+
+
+@lru_cache(maxsize=1 << 14)
+def _harmless(tag: str) -> bool:
+    """Whether a user's tag makes no claim ("oscar winner"), does not disparage ("boring") and
+    is no code ("toplist10", "afi 100")."""
     return not any(
-        word in PEOPLE
-        or word in claims.CLAIM_WORDS
+        word in claims.CLAIM_WORDS
         or word in claims.DISPARAGING
         or any(char.isdigit() for char in word)
-        for word in words
+        for word in catalog_words(tag)
     ) and not claims.CLAIM_PHRASES.search(tag)
 
 

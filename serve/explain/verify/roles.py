@@ -29,13 +29,17 @@ def _verb_last(field: str) -> list[str]:
 
 # Any item word ("the artist Heat", "la película Heat"), longest first so "movies" beats "movie".
 _ITEM_WORD = "(?:" + "|".join(sorted(map(re.escape, KNOWN_ITEM_WORDS), key=len, reverse=True)) + ")"
-# "one of your most played", "among your favourites": true only of an item among the user's top.
+# "one of your most played", "among your favourites", "dein Lieblingsbuch", "tu juego favorito":
+# true only of an item among the user's top, whether the user rated or played it.
 _TOP_CLAIM = re.compile(
     r"\bmost\s+(?:played|listened\s+to|watched|read|bought|purchased|visited|used|streamed"
-    r"|clicked|viewed|heard)\b|(?<!\bnext\s)(?<!\bnew\s)\bfavou?rites?\b|\bfavoriten\b|\bfavoris\b|\bfavoritos\b"
+    r"|clicked|viewed|heard)\b|(?<!\bnext\s)(?<!\bnew\s)\bfavou?rites?\b"
+    r"|\bfavorit(?:[oa]s?|en)?\b|\bfavoris\b|\bpr[ée]f[ée]r[ée]e?s?\b|\blieblings\w+"
     r"|\bmeist(?:gespielt|gehört|gesehen|gelesen|gekauft)\w*",
     re.IGNORECASE,
 )
+# What may stand between a top claim and the title it names: "your favourite, Toy Story".
+_APPOSITION = re.compile(r"[\s,:\"'“„«\u2018*]*")
 # Talk of ratings, for catalogs whose feedback is counts or yes/no.
 _RATING_WORDS = re.compile(
     r"\b(?:rated|rating|ratings|stars?|bewertet|bewertung|sterne?n?|noté|note|étoiles?"
@@ -240,7 +244,7 @@ def wrong_rating(reading: Reading, evidence: Evidence) -> str | None:
             same(quote.value, evidence.rating_of.get(item_id)) for item_id in mention.item_ids
         ):
             return "misattributed_rating"
-    return None
+    return _wrong_standing(reading, evidence, text)
 
 
 def _stray_number(token: Token, evidence: Evidence) -> bool:
@@ -274,9 +278,20 @@ def evidence_as_recommended(reading: Reading, evidence: Evidence) -> str | None:
 def _wrong_standing(reading: Reading, evidence: Evidence, text: str) -> str | None:
     """ "X is one of your most played" where X is not among the user's top (or, said of no
     title, where no evidence item is)."""
+    mentions = reading.task_mentions
     for match in _TOP_CLAIM.finditer(text):
-        mention = _rated_mention(reading.task_mentions, text, match.start(), match.end())
-        claimed = mention.item_ids if mention is not None else evidence.allowed_ids
+        # The title it is said of comes before ("X is your favourite") or right after ("your
+        # favourite, Toy Story"): either may be the one meant.
+        after = next((m for m in mentions if m.start >= match.end()), None)
+        named = [
+            mention
+            for mention in (
+                _rated_mention(mentions, text, match.start(), match.end(), evidence.recommended_id),
+                after if after and _APPOSITION.fullmatch(text, match.end(), after.start) else None,
+            )
+            if mention is not None
+        ]
+        claimed = frozenset().union(*(m.item_ids for m in named)) if named else evidence.allowed_ids
         if claimed.isdisjoint(evidence.top_ids):
             return "wrong_standing"
     return None

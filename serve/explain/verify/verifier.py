@@ -40,7 +40,7 @@ from serve.explain.verify.titles import CatalogTitles
 
 # Bumped whenever the rules change what is accepted: it is part of the explanation cache's
 # namespace, so answers verified by older rules (e.g. a precomputed file) are asked for again.
-RULES_REVISION = 9
+RULES_REVISION = 10
 
 # Talk about the prompt rather than about the films, and prompt fields parroted ("similarity
 # 0.83"): no reader needs to see those.
@@ -165,6 +165,13 @@ class Verifier:
             and not any(s < end and start < e for s, e in titled)
         ]
         bare = [without_elision(text, token) for token in tokens]
+        # A tag shared with the evidence may be written as a name ("De Palma", "d'Almodóvar"),
+        # unless it is all of another title ("Lucas" is a film, "George Lucas" a name).
+        allowed += [
+            (start, end)
+            for start, end in phrase_spans(tokens, evidence.name_tags, bare_norms=bare)
+            if not any(s <= start and end <= e for s, e in titled)
+        ]
         return Reading(text, tokens, catalog_mentions, task_mentions, allowed, bare)
 
     def _instruction_echo(self, reading: Reading) -> str | None:
