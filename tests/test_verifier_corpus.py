@@ -67,6 +67,9 @@ CLOSED_HOLDOUT6_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_hol
 HOLDOUT7 = Path(__file__).parent / "data" / "verifier_holdout7.yaml"
 HOLDOUT7_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout7.json"
 CLOSED_HOLDOUT7_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout7_closed.json"
+HOLDOUT8 = Path(__file__).parent / "data" / "verifier_holdout8.yaml"
+HOLDOUT8_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout8.json"
+CLOSED_HOLDOUT8_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout8_closed.json"
 # The same corpora through the verifier's "closed" mode (serve/explain/verify/grounding.py).
 CLOSED_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_corpus_closed.json"
 CLOSED_HOLDOUT_REPORT = PROJECT_ROOT / "benchmarks" / "results" / "verifier_holdout_closed.json"
@@ -117,10 +120,19 @@ CLOSED_HOLDOUT6_MAX_GOOD_REJECTED = 38
 # recall 0.86 (15 of 106 bad accepted) and 17 of 92 good rejected; closed 0.97 and 37 of 92.
 # Then tuned on (shared tags written as names, favourites on rated catalogs, superlatives over
 # the catalog): rules 0.88 and 5 of 92, closed 0.96 and 30 of 92; it no longer measures anything.
-HOLDOUT7_MIN_RECALL = 0.85
-HOLDOUT7_MAX_GOOD_REJECTED = 18
-CLOSED_HOLDOUT7_MIN_RECALL = 0.96
-CLOSED_HOLDOUT7_MAX_GOOD_REJECTED = 38
+HOLDOUT7_MIN_RECALL = 0.87
+HOLDOUT7_MAX_GOOD_REJECTED = 6
+CLOSED_HOLDOUT7_MIN_RECALL = 0.95
+CLOSED_HOLDOUT7_MAX_GOOD_REJECTED = 31
+# The eighth, written blind (labelled board games with plays, title-only recipes with times
+# cooked, TV series rated 1-5; no MovieLens) and run once on revision 9: rules recall 0.83 and
+# 22 of 95 good rejected, closed 0.95 and 62 of 95; then once on revision 10 (tuned on the
+# seventh, without reading it): rules 0.82 and 15 of 95, closed 0.95 and 58 of 95. The honest
+# figure; issue 19's goal (0.95 with at most 5%) missed.
+HOLDOUT8_MIN_RECALL = 0.81
+HOLDOUT8_MAX_GOOD_REJECTED = 16
+CLOSED_HOLDOUT8_MIN_RECALL = 0.95
+CLOSED_HOLDOUT8_MAX_GOOD_REJECTED = 59
 # What "closed" mode achieved when its vocabulary was frozen (measured once on the held-out
 # corpus, never tuned on it): on the tuning corpus no bad case accepted and 6 of 83 good ones
 # rejected (translated tags: "Mathematik", "décalée"); on the held-out corpus 96 of 97 bad ones
@@ -172,6 +184,7 @@ CORPORA = {
     "holdout5": HOLDOUT5,
     "holdout6": HOLDOUT6,
     "holdout7": HOLDOUT7,
+    "holdout8": HOLDOUT8,
 }
 
 
@@ -225,6 +238,11 @@ def holdout6(corpora) -> list[Case]:
 @pytest.fixture(scope="module")
 def holdout7(corpora) -> list[Case]:
     return corpora["holdout7"]
+
+
+@pytest.fixture(scope="module")
+def holdout8(corpora) -> list[Case]:
+    return corpora["holdout8"]
 
 
 @pytest.fixture(scope="module")
@@ -376,6 +394,13 @@ def test_holdout_covers_languages_and_catalogs(holdout, holdout2):
             (HOLDOUT7_REPORT, CLOSED_HOLDOUT7_REPORT),
             (HOLDOUT7_MIN_RECALL, HOLDOUT7_MAX_GOOD_REJECTED),
             (CLOSED_HOLDOUT7_MIN_RECALL, CLOSED_HOLDOUT7_MAX_GOOD_REJECTED),
+        ),
+        (
+            "holdout8",
+            HOLDOUT8,
+            (HOLDOUT8_REPORT, CLOSED_HOLDOUT8_REPORT),
+            (HOLDOUT8_MIN_RECALL, HOLDOUT8_MAX_GOOD_REJECTED),
+            (CLOSED_HOLDOUT8_MIN_RECALL, CLOSED_HOLDOUT8_MAX_GOOD_REJECTED),
         ),
     ],
 )
