@@ -92,25 +92,30 @@ def usable_cores(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> list[
 # The engine's model runs in its engine-core process, not in a worker process of its own: one
 # import of torch and vLLM fewer per start (a precompute's async engine on SmolLM2 was ready after
 # 38-39 s instead of 51-61 s on a 2-core AMD EPYC, at the same explanations/s), and the offline
-# engine runs in the calling process. Ray Serve LLM asks vLLM for its multiprocess executor on
-# CPU explicitly, so the served engine keeps its worker process.
+# engine runs in the calling process. Only for the offline engines: Ray Serve LLM asks vLLM for
+# its multiprocess executor on CPU anyway, and with this set in its replica admission refused a
+# call in every served request (4 of 4 against 0 of 4, served_k3, 4 users), for a reason not found.
 ONE_PROCESS_ENGINE = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
 
 
-def cpu_env(threads_bind: str, reserved_cores: int | None) -> dict[str, str]:
+def cpu_env(
+    threads_bind: str, reserved_cores: int | None, one_process: bool = True
+) -> dict[str, str]:
     """vLLM's CPU engine settings as the environment variables it reads. For
     VLLM_CPU_OMP_THREADS_BIND, 'all' binds one thread to every usable core, and 'auto' keeps
     vLLM's own choice (one core left to its scheduler process: half of a 2-core machine)."""
     if threads_bind == "all":
         threads_bind = ",".join(str(core) for core in usable_cores())
-    env = {"VLLM_CPU_OMP_THREADS_BIND": threads_bind, **ONE_PROCESS_ENGINE}
+    env = {"VLLM_CPU_OMP_THREADS_BIND": threads_bind}
+    if one_process:
+        env.update(ONE_PROCESS_ENGINE)
     if reserved_cores is not None:
         env["VLLM_CPU_NUM_OF_RESERVED_CPU"] = str(reserved_cores)
     return env
 
 
 def set_engine_env(
-    accelerator: str, threads_bind: str, reserved_cores: int | None
+    accelerator: str, threads_bind: str, reserved_cores: int | None, one_process: bool = True
 ) -> dict[str, str]:
     """Before an engine starts in this process: the engine's CPU threads (`cpu_env`), which vLLM
     reads from the environment; returns what it set (nothing on a GPU). The served engine, the
@@ -119,6 +124,6 @@ def set_engine_env(
     machine."""
     if accelerator != "cpu":
         return {}
-    env = cpu_env(threads_bind, reserved_cores)
+    env = cpu_env(threads_bind, reserved_cores, one_process)
     os.environ.update(env)
     return env

@@ -38,8 +38,11 @@ class RecsplainLLMServer(LLMServer):
         # validated, and a bare dict edit never reached vLLM, which then ran a bf16 checkpoint in
         # bf16 on AVX2-only CPUs (4.5x slower than float32) while /healthz said float32.
         llm_config.update_engine_kwargs(dtype=dtype)
-        # read by vLLM when it starts the engine process below
-        engine_env = set_engine_env(accelerator, cpu_threads_bind, cpu_reserved_cores)
+        # read by vLLM when it starts the engine process below; not the offline engines' one
+        # process (serve/hardware.py)
+        engine_env = set_engine_env(
+            accelerator, cpu_threads_bind, cpu_reserved_cores, one_process=False
+        )
         cpu = cpu_info().as_dict()
         await super().__init__(llm_config)
         running = self._running_dtype()

@@ -62,6 +62,7 @@ def test_cpu_engine_environment():
         "VLLM_CPU_OMP_THREADS_BIND": "auto",
         "VLLM_ENABLE_V1_MULTIPROCESSING": "0",  # no worker process of its own
     }
+    assert cpu_env("auto", None, one_process=False) == {"VLLM_CPU_OMP_THREADS_BIND": "auto"}
     env = cpu_env("all", 0)
     assert env["VLLM_CPU_NUM_OF_RESERVED_CPU"] == "0"
     assert env["VLLM_CPU_OMP_THREADS_BIND"] != "all"
