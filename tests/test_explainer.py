@@ -289,20 +289,20 @@ def test_admission_plans_for_the_retries_items_take():
     """Items whose first answers are rejected take two calls: once that is learnt, half as many
     items fit the same budget (issue 18's `deadline` templates under load)."""
     admission = Admission(expected_call_s=1.0, max_calls_per_request=10)
-    assert admission.plan(calls=10, budget_s=10).admitted == 8  # 80% of 10 s at 1 call/s
+    assert admission.plan(calls=10, budget_s=10).admitted == 10  # 10 s at 1 call/s, idle
     subject, llm = policy(["not json", "still not json"] * 6, admission=admission)
     for _ in range(6):  # past the cache, which would answer the same task's template
         assert run(subject._ask_llm(TASK)).reason == TemplateReason.REJECTED
     assert len(llm.calls) == 12 and admission.calls_per_item > 1.8
-    admission.throughput = 1.0  # the fake LLM answered instantly; keep the budget's arithmetic
-    assert admission.plan(calls=10, budget_s=10).admitted == 4
+    admission.rates = {1: 1.0}  # the fake LLM answered instantly; keep the budget's arithmetic
+    assert admission.plan(calls=10, budget_s=10).admitted == 5
 
 
 def test_cached_items_are_served_even_when_the_llm_is_overloaded():
     admission = Admission(expected_call_s=0.1, max_calls_per_request=10)
     subject, _ = policy([GOOD], admission=admission)
     run(subject.explain(TASK))
-    admission.throughput = 1.0
+    admission.rates = {1: 1.0}
     admission.observe_engine(1000)  # a queue nothing new could get through
     results = run(collect(subject, [TASK, OTHER], deadline_s=2.0))
     assert results[0].cached and results[0].source == "llm"
@@ -321,18 +321,50 @@ def test_admission_learns_throughput_from_littles_law():
     assert admission.plan(calls=3, budget_s=0.1).overloaded == 3
 
 
+def finish_together(admission: Admission, calls: int, seconds: float) -> None:
+    """`calls` calls that ran side by side for `seconds` and finished."""
+    tokens = [admission.started() for _ in range(calls)]
+    admission._area += calls * seconds
+    for token in tokens:
+        admission.finished(token, seconds)
+
+
+def test_calls_measured_alone_do_not_lower_what_calls_side_by_side_achieve():
+    """A batching engine completes more calls per second side by side. With one estimate, the
+    calls that admission let run alone lowered the rate that planned three: it admitted 3, then
+    2, then 1 of a user's three calls at concurrency 1 (served_k3, a slow hour, 37% LLM-written
+    against 63% offline)."""
+    admission = Admission(expected_call_s=11.0, max_calls_per_request=10)
+    finish_together(admission, 3, 33.0)  # 3 calls in 33 s: 0.09 calls/s
+    for _ in range(6):
+        finish_together(admission, 1, 20.0)  # 1 call in 20 s: 0.05 calls/s
+    assert admission.rate(1) < 0.06 and admission.rate(3) > 0.085
+    assert admission.plan(calls=3, budget_s=36).admitted == 3
+    assert admission.plan(calls=1, budget_s=15).admitted == 0, "one call alone takes 20 s"
+    # A slower level-3 sample says nothing runs faster with fewer calls, either.
+    finish_together(admission, 3, 90.0)
+    assert admission.rate(1) <= admission.rate(3) < 0.085
+
+
+def test_the_budget_keeps_a_margin_only_for_work_queued_ahead():
+    admission = Admission(expected_call_s=1.0, max_calls_per_request=10)
+    assert admission.plan(calls=10, budget_s=10).admitted == 10  # idle: only its own items
+    admission.observe_engine(2)
+    assert admission.plan(calls=10, budget_s=10).admitted == 6  # 80% of 10 s, less 2 queued
+
+
 def test_calls_cut_off_unfinished_slow_the_learnt_throughput():
     """An overloaded engine finishes only its fast calls; the slow ones are cut off at the
     deadline. Learning from finished calls alone kept admitting 12 calls at concurrency 4,
     and 18 of 24 items came back as `deadline` templates (bench, 2026-12-07)."""
     admission = Admission(expected_call_s=5.0, max_calls_per_request=10)
-    assert admission.plan(calls=12, budget_s=45).admitted == 7  # 80% of 45 s at 0.2 calls/s
+    assert admission.plan(calls=12, budget_s=45).admitted == 9  # 45 s at 0.2 calls/s, idle
     tokens = [admission.started() for _ in range(7)]
     admission._area += 7 * 45.0  # seven calls in flight for the whole 45 s, none finished
     for token in tokens:
         admission.finished(token, 45.0, completed=False)
     assert admission.throughput < 0.17, "still unfinished after 45 s at concurrency 7"
-    assert admission.plan(calls=12, budget_s=45).admitted < 7
+    assert admission.plan(calls=12, budget_s=45).admitted < 9
     # A client that hangs up at once bounds nothing: 1 call in 0.1 s.
     before = admission.throughput
     token = admission.started()
@@ -341,7 +373,7 @@ def test_calls_cut_off_unfinished_slow_the_learnt_throughput():
     assert admission.throughput == before
     # Refused at every budget, an idle engine still gets one call now and then, or a slow
     # spell would never be seen to end.
-    admission.throughput = 0.01
+    admission.rates = {1: 0.01}
     assert admission.plan(calls=3, budget_s=45).admitted == 0
     admission._last_start -= 31
     assert admission.plan(calls=3, budget_s=45).admitted == 1

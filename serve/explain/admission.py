@@ -19,11 +19,21 @@ Under overload only the fast calls finish; the slow ones are cut off at the dead
 cut off unfinished after `d` seconds at concurrency `c` still says the engine was no faster
 than `c / d`, so it lowers an estimate above that. And since the estimate learns from calls
 alone, an idle engine that has been refused everything for `PROBE_AFTER_S` gets one call.
+
+A batching engine completes more calls per second the more it runs at once, so throughput is
+kept per concurrency level, and kept non-decreasing in it. With a single estimate, calls
+measured at concurrency 1 (0.05 calls/s on a slow hour of a 2-core EPYC) lowered the throughput
+that planned three calls at once (about 0.09): admission let 3, then 2, then 1 of a user's three
+calls start, and served requests at concurrency 1 came back 37% LLM-written against the offline
+engine's 63% on the same tasks (served_k3, `served-k3-en-admission-spiral.json`).
+
+The budget's safety share covers work queued ahead of a request, which its estimate may get
+wrong at others' expense. Calls that would run on an otherwise idle engine risk only the
+request's own items, so they may plan on the whole budget.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -48,7 +58,10 @@ class Plan:
 
 class Admission:
     def __init__(self, expected_call_s: float, max_calls_per_request: int, enabled: bool = True):
-        self.throughput = 1.0 / expected_call_s  # calls per second, until measured
+        self.prior = 1.0 / expected_call_s  # calls per second, until one is measured
+        # calls per second measured at each concurrency level (calls in flight, rounded),
+        # non-decreasing in the level
+        self.rates: dict[int, float] = {}
         self.max_calls_per_request = max_calls_per_request
         self.enabled = enabled
         self.in_flight = 0
@@ -68,20 +81,38 @@ class Admission:
         finished calls as queued."""
         self.foreign_queue = max(0, unfinished - self.in_flight)
 
+    def rate(self, concurrency: int) -> float:
+        """Calls per second with `concurrency` calls in flight: as measured at the highest level
+        up to it, or (below every level measured) at the lowest."""
+        if not self.rates:
+            return self.prior
+        below = [level for level in self.rates if level <= concurrency]
+        return self.rates[max(below) if below else min(self.rates)]
+
+    @property
+    def throughput(self) -> float:
+        """The best rate measured so far (reported on /healthz and /metrics)."""
+        return max(self.rates.values(), default=self.prior)
+
     def estimate_s(self, calls: int) -> float:
         """Seconds until `calls` new calls would be done, on top of the current queue."""
-        return (self.queue() + calls) / self.throughput
+        return (self.queue() + calls) / self.rate(self.queue() + calls)
 
     def plan(self, calls: int, budget_s: float) -> Plan:
         wanted = min(calls, self.max_calls_per_request)
         capped = calls - wanted
         if not self.enabled:
             return Plan(wanted, capped, 0)
-        room = budget_s * BUDGET_SHARE * self.throughput - self.queue()
-        fits = math.floor(room / self.calls_per_item)
-        admitted = max(0, min(wanted, fits))
+        queue = self.queue()
+        usable_s = budget_s * (BUDGET_SHARE if queue else 1.0)
+        admitted = 0
+        for n in range(wanted, 0, -1):  # the most calls whose work fits, each at its level
+            room = usable_s * self.rate(queue + n) - queue
+            if n * self.calls_per_item <= room:
+                admitted = n
+                break
         idle_s = time.monotonic() - self._last_start
-        if not admitted and wanted and not self.queue() and idle_s >= PROBE_AFTER_S:
+        if not admitted and wanted and not queue and idle_s >= PROBE_AFTER_S:
             admitted = 1
         return Plan(admitted, capped, wanted - admitted)
 
@@ -103,8 +134,20 @@ class Admission:
             return
         concurrency = max(1.0, (self._area - area_at_start) / seconds)
         sample = concurrency / seconds
-        if completed or sample < self.throughput:
-            self.throughput = (1 - SMOOTHING) * self.throughput + SMOOTHING * sample
+        level = round(concurrency)
+        known = self.rate(level)
+        if completed or sample < known:
+            self._learn(level, (1 - SMOOTHING) * known + SMOOTHING * sample)
+
+    def _learn(self, level: int, rate: float) -> None:
+        """Set one level's rate and keep the rest consistent with it: no lower level faster,
+        no higher level slower."""
+        self.rates[level] = rate
+        for other in self.rates:
+            if other < level:
+                self.rates[other] = min(self.rates[other], rate)
+            elif other > level:
+                self.rates[other] = max(self.rates[other], rate)
 
     def item_done(self, calls: int) -> None:
         """Record how many calls an item took (2 when its first answer was rejected)."""

@@ -175,7 +175,7 @@ class ExplanationPolicy:
                 plan.overloaded,
                 len(to_ask),
                 self.admission.queue(),
-                self.admission.throughput,
+                self.admission.rate(self.admission.queue() + len(to_ask)),
                 deadline_s,
             )
         stop_at = time.monotonic() + deadline_s
