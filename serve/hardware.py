@@ -94,7 +94,8 @@ def usable_cores(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> list[
 # 38-39 s instead of 51-61 s on a 2-core AMD EPYC, at the same explanations/s), and the offline
 # engine runs in the calling process. Only for the offline engines: Ray Serve LLM asks vLLM for
 # its multiprocess executor on CPU anyway, and with this set in its replica admission refused a
-# call in every served request (4 of 4 against 0 of 4, served_k3, 4 users), for a reason not found.
+# call in every served request (4 of 4 against 0 of 4, served_k3, 4 users): most likely admission's
+# own spiral, since fixed (serve/explain/admission.py), which that A/B caught at different stages.
 ONE_PROCESS_ENGINE = {"VLLM_ENABLE_V1_MULTIPROCESSING": "0"}
 
 
