@@ -40,6 +40,10 @@ LLM_CALLS_CANCELLED = Counter(
     "recsplain_llm_calls_cancelled",
     "LLM calls abandoned (deadline, client gone) and aborted in the engine",
 )
+RETRIES_SKIPPED = Counter(
+    "recsplain_llm_retries_skipped",
+    "Strict retries not started because they could not finish before the deadline",
+)
 LLM_QUEUE = Gauge("recsplain_llm_queue", "LLM calls in flight or waiting, as admission sees it")
 LLM_THROUGHPUT = Gauge(
     "recsplain_llm_calls_per_second", "The LLM's measured throughput, as admission estimates it"

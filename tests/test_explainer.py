@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from dataclasses import replace
 
 import pytest
@@ -31,8 +32,8 @@ NAMESPACE = Namespace("model", prompts.prompt_version(), "data")
 
 
 class ScriptedLLM:
-    """Answers in turn (a float sleeps that long first, an Exception is raised); records calls
-    and the calls that were cancelled while running."""
+    """Answers in turn (a float sleeps that long first, a (seconds, text) pair too, an Exception
+    is raised); records calls and the calls that were cancelled while running."""
 
     def __init__(self, answers):
         self.answers = answers
@@ -50,6 +51,9 @@ class ScriptedLLM:
             if isinstance(answer, float):
                 await asyncio.sleep(answer)
                 return GOOD
+            if isinstance(answer, tuple):  # (seconds, text)
+                await asyncio.sleep(answer[0])
+                return answer[1]
             if isinstance(answer, Exception):
                 raise answer
             return answer
@@ -96,6 +100,23 @@ def test_a_rejected_answer_is_retried_once_with_the_strict_prompt():
     assert len(llm.calls) == 2
     assert prompts.strict_rules(TASK.vocabulary).strip() in llm.calls[1][-1]["content"]
     assert llm.calls[0][:-1] == llm.calls[1][:-1], "the retry keeps the cached prefix"
+
+
+def test_a_retry_that_cannot_finish_before_the_deadline_is_not_started():
+    """It would end as a `deadline` template anyway, after slowing the request's other calls."""
+    slow = Admission(expected_call_s=1.0, max_calls_per_request=10)
+    subject, llm = policy([(0.2, INVENTED), GOOD], admission=slow)
+    slow.observe_engine(20)  # 20 calls from elsewhere, at the 2.2 calls/s learnt: 9.5 s
+    explanation = run(subject.explain(TASK, stop_at=time.monotonic() + 5.0))
+    assert len(llm.calls) == 1 and explanation.reason == TemplateReason.DEADLINE
+    assert not subject.cache.get(subject.cache.key(TASK)), "one refused try is not a verdict"
+    # With time for it, the same retry runs; without a deadline (offline) it always does.
+    subject, llm = policy([INVENTED, GOOD], admission=Admission(1.0, 10))
+    assert run(collect(subject, [TASK], deadline_s=5.0))[0].source == "llm"
+    assert len(llm.calls) == 2
+    subject, llm = policy([INVENTED, GOOD], admission=slow)
+    assert run(subject.explain(TASK)).source == "llm" and len(llm.calls) == 2
+    assert slow.queue() == 20
 
 
 def test_the_strict_retry_spells_out_the_closest_item_and_only_the_shared_genres():

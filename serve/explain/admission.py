@@ -98,6 +98,11 @@ class Admission:
         """Seconds until `calls` new calls would be done, on top of the current queue."""
         return (self.queue() + calls) / self.rate(self.queue() + calls)
 
+    def can_finish(self, calls: int, seconds_left: float) -> bool:
+        """Whether `calls` more calls are expected to be done within `seconds_left` (always, when
+        admission is off: the offline engines wait for every answer)."""
+        return not self.enabled or self.estimate_s(calls) <= seconds_left
+
     def plan(self, calls: int, budget_s: float) -> Plan:
         wanted = min(calls, self.max_calls_per_request)
         capped = calls - wanted
