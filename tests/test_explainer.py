@@ -103,13 +103,14 @@ def test_a_rejected_answer_is_retried_once_with_the_strict_prompt():
 
 
 def test_a_retry_that_cannot_finish_before_the_deadline_is_not_started():
-    """It would end as a `deadline` template anyway, after slowing the request's other calls."""
+    """It would end as a template at the deadline anyway, after slowing the request's other
+    calls: the item is `rejected` at once, the verifier having refused the one answer."""
     slow = Admission(expected_call_s=1.0, max_calls_per_request=10)
     subject, llm = policy([(0.2, INVENTED), GOOD], admission=slow)
     slow.observe_engine(20)  # 20 calls from elsewhere, at the 2.2 calls/s learnt: 9.5 s
     explanation = run(subject.explain(TASK, stop_at=time.monotonic() + 5.0))
-    assert len(llm.calls) == 1 and explanation.reason == TemplateReason.DEADLINE
-    assert not subject.cache.get(subject.cache.key(TASK)), "one refused try is not a verdict"
+    assert len(llm.calls) == 1 and explanation.reason == TemplateReason.REJECTED
+    assert slow.calls_per_item == pytest.approx(1.0), "the item took one call"
     # With time for it, the same retry runs; without a deadline (offline) it always does.
     subject, llm = policy([INVENTED, GOOD], admission=Admission(1.0, 10))
     assert run(collect(subject, [TASK], deadline_s=5.0))[0].source == "llm"

@@ -121,12 +121,13 @@ class ExplanationPolicy:
         return record(explanation)
 
     async def _ask_llm(self, task: ExplainTask, stop_at: float | None = None) -> Explanation:
+        calls = 0
         for tried, strict in enumerate(self.attempts(), start=1):
             if tried > 1 and not self._retry_fits(stop_at):
-                # `deadline`, not `rejected`: only one try was refused, so this is not cached
+                # the verifier refused the only answer there was time for
                 metrics.RETRIES_SKIPPED.inc()
-                self.admission.item_done(tried - 1)
-                return template_explanation(task, TemplateReason.DEADLINE)
+                break
+            calls = tried
             messages = prompts.messages(task, strict, self.settings.few_shot)
             token = self.admission.started()
             start = time.monotonic()
@@ -149,13 +150,14 @@ class ExplanationPolicy:
                 return Explanation(verdict.text, verdict.cited_item_ids, "llm", task.language)
             metrics.VERIFIER_FAILURES.labels(reason=verdict.reason).inc()
             log.debug("rejected explanation (%s): %r", verdict.reason, raw[:200])
-        self.admission.item_done(len(self.attempts()))
+        self.admission.item_done(calls)
         return template_explanation(task, TemplateReason.REJECTED)
 
     def _retry_fits(self, stop_at: float | None) -> bool:
         """Whether a retry is expected to finish before the deadline. One that cannot ends as a
-        `deadline` template anyway, and meanwhile slows the request's other calls, which share
-        the engine (on a 2-core CPU, a third of German k=3 items reached the 45 s deadline)."""
+        template anyway, at the deadline, and meanwhile slows the request's other calls, which
+        share the engine (on a 2-core CPU, a third of German k=3 items reached the 45 s
+        deadline)."""
         if stop_at is None:
             return True
         return self.admission.can_finish(1, stop_at - time.monotonic())
