@@ -139,14 +139,15 @@ def first_llm_s(request: dict) -> float:
 def summary(rows: list[dict]) -> dict:
     sources = [source for row in rows for source in row["sources"]]
     seconds = sum(row["total_s"] for row in rows)
-    first_llm = statistics.median_low(first_llm_s(row) for row in rows)
+    firsts = [first_llm_s(row) for row in rows]
+    first_llm = statistics.median_low(firsts)
     return {
         "users": len(rows),
         "llm_share": round(sources.count("llm") / len(sources), 3),
         "first_explanation_s_p50": statistics.median(row["first_s"] for row in rows),
         # None: more than half of the requests got no LLM-written explanation at all
         "first_llm_explanation_s_p50": None if math.isinf(first_llm) else first_llm,
-        "requests_without_llm": sum(math.isinf(first_llm_s(row)) for row in rows),
+        "requests_without_llm": sum(math.isinf(first) for first in firsts),
         "request_s_p50": statistics.median(row["total_s"] for row in rows),
         "explanations_per_s": round(len(sources) / seconds, 4),
         "llm_explanations_per_s": round(sources.count("llm") / seconds, 4),
@@ -184,18 +185,11 @@ def main(
         result["served"] = served(chosen, language, port)
         result["served"]["summary"] = summary(result["served"]["requests"])
         if compare:
-            ratio = (
-                result["served"]["summary"]["explanations_per_s"]
-                / result["offline"]["summary"]["explanations_per_s"]
-            )
-            result["served_vs_offline"] = round(ratio, 3)
-            # the same in LLM-written explanations: refused calls make a request faster, so the
-            # ratio above rises when admission refuses work the offline path did
-            llm_ratio = (
-                result["served"]["summary"]["llm_explanations_per_s"]
-                / result["offline"]["summary"]["llm_explanations_per_s"]
-            )
-            result["served_vs_offline_llm"] = round(llm_ratio, 3)
+            # also in LLM-written explanations: refused calls make a request faster, so the
+            # first ratio rises when admission refuses work the offline path did
+            for name, key in (("", "explanations_per_s"), ("_llm", "llm_explanations_per_s")):
+                ratio = result["served"]["summary"][key] / result["offline"]["summary"][key]
+                result[f"served_vs_offline{name}"] = round(ratio, 3)
     print(json.dumps({k: v for k, v in result.items() if k != "requests"}, indent=2)[:4000])
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
