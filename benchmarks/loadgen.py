@@ -286,12 +286,16 @@ def request_mix(
     anonymous_share: float = 0.3,
     seed: int = 0,
     size: int = 200,
+    deadline_ms: int | None = None,
 ) -> list[dict]:
-    """Realistic traffic: mostly known users, some anonymous `history` requests."""
+    """Realistic traffic: mostly known users, some anonymous `history` requests; explained ones
+    ask for `deadline_ms` when given (the configured deadline otherwise)."""
     rng = random.Random(seed)
     bodies = []
     for _ in range(size):
         body: dict = {"k": k, "explain": explain, "stream": stream}
+        if explain and deadline_ms is not None:
+            body["deadline_ms"] = deadline_ms
         if rng.random() < anonymous_share:
             liked = rng.choice(histories)
             body["history"] = [{"item_id": item} for item in liked]

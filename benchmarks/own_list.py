@@ -49,9 +49,10 @@ def measure(
     per_client: int = 2,
     headers: dict | None = None,
     warmup: int = 1,
+    deadline_ms: int | None = None,
 ) -> dict:
     """Each level's summary (explanations/s, LLM share, reasons, latency), on its own users;
-    `warmup` unmeasured requests come first at each level."""
+    `warmup` unmeasured requests come first at each level; `deadline_ms` as in the requests."""
     users = list(recommender.histories)
     start = FIRST_USER
     out: dict = {"k": k, "lists": "popularity, unseen", "levels": {}}
@@ -60,6 +61,8 @@ def measure(
         chosen = users[start : start + requests + warmup]
         start += len(chosen)
         bodies = popular_lists(recommender, chosen, k)
+        if deadline_ms is not None:
+            bodies = [{**body, "deadline_ms": deadline_ms} for body in bodies]
         result = asyncio.run(
             loadgen.run_concurrency(
                 url, bodies, level, seconds, requests, warmup=warmup, headers=headers

@@ -72,6 +72,8 @@ class Plan:
     own_list_warmup: int = 1  # unmeasured requests per level
     warm_up: bool = True  # the app warms its engine before ready, as `make serve` does
     explain_warmup: int = 2  # unmeasured requests before the streamed explain run
+    # every explained request's deadline_ms; None: the configured one (what users get)
+    explain_deadline_ms: int | None = None
 
     @property
     def recommend_levels(self) -> tuple[int, ...]:
@@ -104,6 +106,9 @@ SMOKE = Plan(
     own_list_warmup=0,  # the engine is warm from the explained runs; one k=3 request is 18 s
     warm_up=False,  # test_serving checks the warm-up; the smoke checks code paths
     explain_warmup=0,  # the LLM stage just ran on the engine; a warm-up cost 20 s of SmolLM2
+    # The smoke checks code paths, not shares: at the configured 45 s its explained phases took
+    # 17-52 s each on SmolLM2 (a k=3 request with retries is ~20 s on 2 cores).
+    explain_deadline_ms=8_000,
 )
 BARE_GOAL = 0.9  # recommend-only req/s against the bare app, at every measured concurrency
 
@@ -174,11 +179,15 @@ def population_of(recommender) -> tuple[list[str], list[list[str]]]:
     return users, histories
 
 
-def traffic(k: int, explain: bool, stream: bool, seed: int = 0) -> list[dict]:
+def traffic(
+    k: int, explain: bool, stream: bool, seed: int = 0, deadline_ms: int | None = None
+) -> list[dict]:
     """The load generator's user mix; each explained run gets its own seed, so no run replays
     another's sequence (a replay would be all cache hits)."""
     users, histories = population()
-    return loadgen.request_mix(users, histories, k, explain, stream, seed=seed)
+    return loadgen.request_mix(
+        users, histories, k, explain, stream, seed=seed, deadline_ms=deadline_ms
+    )
 
 
 def token_counter(model: str):
@@ -340,7 +349,8 @@ def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | Non
                 )
             ).summary()
 
-        explain = traffic(plan.k, explain=True, stream=True)
+        deadline_ms = plan.explain_deadline_ms
+        explain = traffic(plan.k, explain=True, stream=True, deadline_ms=deadline_ms)
         with clock("explain_stream"):
             streamed = streamed_loop(
                 explain,
@@ -352,7 +362,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | Non
         explained_mixes = [explain]
         explained = {}
         for number, concurrency in enumerate(plan.explained_levels, 1):
-            mix = traffic(plan.explained_k, explain=True, stream=True, seed=number)
+            mix = traffic(plan.explained_k, True, True, seed=number, deadline_ms=deadline_ms)
             explained_mixes.append(mix)
             requests = max(plan.explained_requests, concurrency)
             with clock(f"explained_c{concurrency}"):  # no warm-up: the engine is warm from above
@@ -369,6 +379,7 @@ def run_suite(plan: Plan, out: Path, url: str | None = None, offline: dict | Non
                 plan.own_list_per_client,
                 headers,
                 plan.own_list_warmup,
+                deadline_ms,
             )
         with clock("arrivals"):
             arrivals = asyncio.run(

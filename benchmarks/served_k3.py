@@ -84,9 +84,30 @@ def served(users: list[str], language: str, port: int, on_ready=None) -> dict:
             streamed(client, users[1], language)  # warm-up: not measured
             rows = [streamed(client, user, language) for user in users[2:]]
             engine = client.get("/healthz").json()["llm"]
+            counts = counters(client.get("/metrics").text, COUNTERS)
     finally:
         stop_local()
-    return {"engine": engine, "cold": cold, "requests": rows}
+    return {"engine": engine, "cold": cold, "requests": rows, "counters": counts}
+
+
+# What the verifier refused and why, and the retries skipped for time, over the whole run (the
+# start's warm-up, the cold and warm-up requests included): what to fix next in a language.
+COUNTERS = ("recsplain_verifier_failures", "recsplain_llm_retries_skipped")
+
+
+def counters(exposition: str, names: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Prometheus counters by name, each as {label values joined by ',': value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(exposition):
+        if family.name not in names:
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                key = ",".join(sample.labels.values()) or "all"
+                out.setdefault(family.name, {})[key] = sample.value
+    return out
 
 
 def offline(users: list[str], language: str) -> dict:

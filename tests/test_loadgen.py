@@ -249,6 +249,11 @@ def test_request_mix_has_known_and_anonymous_users():
     assert all(b["k"] == 5 and b["stream"] for b in bodies)
     other = request_mix(["1", "2"], [["318", "296"]], k=5, explain=True, stream=True, seed=1)
     assert other != bodies[: len(other)]  # each explained run gets its own sequence
+    assert not any("deadline_ms" in b for b in bodies)  # the configured deadline, as users get
+    quick = request_mix(["1"], [["318"]], k=3, explain=True, stream=True, deadline_ms=8000)
+    assert all(b["deadline_ms"] == 8000 for b in quick)
+    plain = request_mix(["1"], [["318"]], k=3, explain=False, stream=False, deadline_ms=8000)
+    assert not any("deadline_ms" in b for b in plain)  # nothing to explain, no deadline
 
 
 # --- cancel storm
@@ -579,6 +584,25 @@ def test_served_k3_first_llm_explanation_skips_instant_templates():
         + [{**row, "first_s": 0.05, "total_s": 20.0}]
     )
     assert found["first_llm_explanation_s_p50"] is None  # most requests got none
+
+
+def test_served_k3_reads_the_verifiers_reasons_from_metrics():
+    exposition = """# HELP recsplain_verifier_failures_total LLM explanations the verifier rejected
+# TYPE recsplain_verifier_failures_total counter
+recsplain_verifier_failures_total{reason="wrong_genre"} 4.0
+recsplain_verifier_failures_total{reason="not_json"} 1.0
+recsplain_verifier_failures_created{reason="not_json"} 1.7e9
+# HELP recsplain_explanations_total Explanations by source
+# TYPE recsplain_explanations_total counter
+recsplain_explanations_total{source="llm"} 9.0
+# HELP recsplain_llm_retries_skipped_total Retries not started
+# TYPE recsplain_llm_retries_skipped_total counter
+recsplain_llm_retries_skipped_total 2.0
+"""
+    assert served_k3.counters(exposition, served_k3.COUNTERS) == {
+        "recsplain_verifier_failures": {"wrong_genre": 4.0, "not_json": 1.0},
+        "recsplain_llm_retries_skipped": {"all": 2.0},
+    }
 
 
 # --- make test's duration, read from the log of a fresh-clone run
