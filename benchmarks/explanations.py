@@ -39,17 +39,20 @@ app = typer.Typer(add_completion=False)
 
 class Rejections(logging.Handler):
     """Counts the verifier's reasons for each LLM answer it refused (the policy logs them at
-    debug level), so a low LLM share says which rule to look at."""
+    debug level), so a low LLM share says which rule to look at; every refused answer is kept
+    with its reason, to read what the model does wrong in a language."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.reasons: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = {}
+        self.refused: list[tuple[str, str]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.msg.startswith("rejected explanation") and len(record.args) == 2:
             reason, raw = record.args
             self.reasons[reason] += 1
+            self.refused.append((str(reason), str(raw)))
             shown = self.examples.setdefault(reason, [])
             if len(shown) < 3:
                 shown.append(str(raw))
@@ -169,6 +172,7 @@ def main(
         "verifier_rejections": {
             "reasons": dict(rejections.reasons.most_common()),
             "examples": rejections.examples,
+            "refused": rejections.refused,
         },
         "reader": summary,
     }

@@ -189,3 +189,25 @@ def test_cli_summary(tmp_path, capsys):
     assert summary["flags"]["none_word"] == {"all": 1, "llm": 0, "template": 1}
     assert summary["flags"]["no_recommended_title"]["llm"] == 1
     assert "none_word" in capsys.readouterr().out
+
+
+# --- the verifier's refusals, as benchmarks.explanations records them
+
+
+def test_every_refused_answer_is_kept_with_its_reason():
+    import logging
+
+    from benchmarks.explanations import Rejections
+
+    handler, log = Rejections(), logging.getLogger("test.rejections")
+    log.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+    try:
+        for reason, raw in [("wrong_genre", "a"), ("wrong_genre", "b"), ("not_json", "c")] * 2:
+            log.debug("rejected explanation (%s): %r", reason, raw)
+        log.debug("something else (%s): %r", "x", "y")
+    finally:
+        log.removeHandler(handler)
+    assert handler.reasons == {"wrong_genre": 4, "not_json": 2}
+    assert len(handler.examples["wrong_genre"]) == 3  # the README's table shows a few
+    assert len(handler.refused) == 6 and handler.refused[2] == ("not_json", "c")
