@@ -105,6 +105,11 @@ class Prober:
         if response.status_code == 200 and self.first_chat is None:
             self.first_chat = time.perf_counter() - since
 
+    def answered(self, explanation: bool = True) -> bool:
+        """The LLM answered a chat completion and, if asked, wrote a verified explanation."""
+        chatted = self.first_chat is not None
+        return chatted and (not explanation or self.first_llm_explanation is not None)
+
     async def run(self, since: float, stop: asyncio.Event, period_s: float = 1.0) -> None:
         pending: set[asyncio.Task] = set()
         while not stop.is_set():
@@ -128,10 +133,13 @@ async def inject(
     before_s: float = 5.0,
     after_s: float = 10.0,
     recover_timeout_s: float = 240.0,
-    explanation_timeout_s: float = 240.0,
+    answer_timeout_s: float = 240.0,
+    await_explanation: bool = True,
 ) -> dict:
     """Load at `rate`; after `before_s` kill `role`; keep the load until the app is healthy
-    again and `after_s` more; then report errors and recovery times."""
+    again, then (after an LLM role) until the prober saw a chat completion and, if
+    `await_explanation`, an LLM-written explanation, for at most `answer_timeout_s`; then
+    `after_s` more; then report errors and recovery times."""
     async with httpx.AsyncClient(base_url=url, headers=headers) as client:
         stop_load = asyncio.Event()
         load = asyncio.create_task(
@@ -147,10 +155,10 @@ async def inject(
         probes = asyncio.create_task(prober.run(killed_at, stop_probes))
         try:
             healthy_after = await wait_healthy(client, pid, role, recover_timeout_s)
-            deadline = time.perf_counter() + explanation_timeout_s
+            deadline = time.perf_counter() + answer_timeout_s
             while (
                 role in LLM_ROLES
-                and prober.first_llm_explanation is None
+                and not prober.answered(await_explanation)
                 and time.perf_counter() < deadline
             ):
                 await asyncio.sleep(0.5)
