@@ -550,6 +550,27 @@ def test_the_closest_item_carries_its_own_rating_and_only_what_it_shares():
     assert 'closest to: "Heat (1995)" (rated 4/5); shared: Action, Crime\n' in last
 
 
+def test_the_recommended_items_own_labels_are_shown_only_when_it_shares_none():
+    """With its whole list beside "shared", Qwen-0.5B copied the whole list into "another X and
+    Y story" (22 of 41 refused French answers); without it, 27 of 36 verified against 21."""
+    heat = Fact("6", "Heat (1995)", ("Action", "Crime", "Thriller"), rating=4.0)
+    ronin = Fact("2278", "Ronin (1998)", ("Action", "Adventure", "Crime"))
+    task = ExplainTask(ronin, (heat,), ("Action", "Crime"), "en", Vocabulary())
+    block = prompts.messages(task)[-1]["content"].split("<recommended>")[1]
+    assert "Adventure" not in block and '"Ronin (1998)"\nclosest to:' in block
+    up = Fact("1", "Up (2009)", ("Animation",), rating=4.0)
+    alone = ExplainTask(ronin, (up,), (), "en", Vocabulary())
+    block = prompts.messages(alone)[-1]["content"].split("<recommended>")[1]
+    assert '"Ronin (1998)": genres and tags: Action, Adventure, Crime\n' in block
+
+
+def test_the_prompt_version_changes_with_the_blocks_layout(monkeypatch):
+    """A cached answer written from another layout of the same facts is not served."""
+    before = prompts.prompt_version()
+    monkeypatch.setattr(prompts, "recommended_block", lambda *args: "<recommended/>")
+    assert prompts.prompt_version() != before
+
+
 def test_every_user_of_a_build_makes_its_vocabulary_from_the_catalog_table():
     """Ingress, batch, CLI and tasks agree: a catalog without any genre or tag is unlabelled."""
     import polars as pl

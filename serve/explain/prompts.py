@@ -217,11 +217,15 @@ def history_block(facts: list[Fact], vocabulary: Vocabulary, recommended: Fact) 
 def recommended_block(
     recommended: Fact, closest: Fact, shared: tuple[str, ...], vocabulary: Vocabulary
 ) -> str:
-    """The recommended item, its labels and what it shares with the closest history item, each
-    only when there are some; the closest item's feedback is repeated beside it, so the one
-    sentence a small model writes has its facts in one place (its rating, not another's)."""
-    labels = _labels(recommended.genres + recommended.tags)
+    """The recommended item, what it shares with the closest history item, and its own labels
+    only when it shares none; the closest item's feedback is repeated beside it, so the one
+    sentence a small model writes has its facts in one place (its rating, not another's).
+
+    With both lists shown, Qwen-0.5B copied the item's whole list into "another X and Y story",
+    which names genres the history item lacks: 22 of 41 refused French answers. Without it,
+    greedy, 12 users x 3: French 27 of 36 verified against 21, English 27 against 27."""
     shared_labels = _labels(shared)
+    labels = "" if shared_labels else _labels(recommended.genres + recommended.tags)
     return (
         f'<recommended>\n"{_title(recommended)}"'
         + (f": genres and tags: {labels}" if labels else "")
@@ -303,11 +307,17 @@ def examples(vocabulary: Vocabulary, language: str) -> list[tuple[ExplainTask, F
 
 def prompt_version(few_shot: bool = True, vocabulary: Vocabulary = UNDECLARED) -> str:
     """A short hash of everything fixed in a prompt: a cached explanation written under other
-    rules, examples or catalog words is never served. Both shapes (with and without labels) are
-    hashed, so a process that does not know which its catalog has computes the same version."""
+    rules, examples, catalog words or block layout (the examples' turns as the model reads
+    them) is never served. Both shapes (with and without labels) are hashed, so a process that
+    does not know which its catalog has computes the same version."""
     shapes = [replace(vocabulary, labelled=labelled) for labelled in (True, False)]
     shown = (
-        [examples(shape, language) for shape in shapes for language in LANGUAGES]
+        [
+            (example, _task_turn(example, closest), answer)
+            for shape in shapes
+            for language in LANGUAGES
+            for example, closest, answer in examples(shape, language)
+        ]
         if few_shot
         else None
     )
