@@ -217,13 +217,10 @@ def history_block(facts: list[Fact], vocabulary: Vocabulary, recommended: Fact) 
 def recommended_block(
     recommended: Fact, closest: Fact, shared: tuple[str, ...], vocabulary: Vocabulary
 ) -> str:
-    """The recommended item, what it shares with the closest history item, and its own labels
-    only when it shares none; the closest item's feedback is repeated beside it, so the one
-    sentence a small model writes has its facts in one place (its rating, not another's).
-
-    With both lists shown, Qwen-0.5B copied the item's whole list into "another X and Y story",
-    which names genres the history item lacks: 22 of 41 refused French answers. Without it,
-    greedy, 12 users x 3: French 27 of 36 verified against 21, English 27 against 27."""
+    """The recommended item, what it shares with the closest history item (its feedback beside
+    it: the one sentence a small model writes has its facts in one place), and its own labels
+    only when it shares none: shown both, Qwen-0.5B copied the whole list into "another X and Y
+    story" (22 of 41 refused French answers; without, greedy: fr 27 of 36 against 21)."""
     shared_labels = _labels(shared)
     labels = "" if shared_labels else _labels(recommended.genres + recommended.tags)
     return (
