@@ -77,15 +77,13 @@ def mixed_bodies(
             stream,
             seed=seed + index,
             size=size,
+            deadline_ms=deadline_ms,
         )
         for index, (kind, (explain, stream, _)) in enumerate(MIX.items())
     }
     rng = random.Random(seed)
     kinds = rng.choices(list(MIX), weights=[weight for *_, weight in MIX.values()], k=size)
-    bodies = [per_kind[kind][index] for index, kind in enumerate(kinds)]
-    if deadline_ms is not None:
-        bodies = [{**b, "deadline_ms": deadline_ms} if b["explain"] else b for b in bodies]
-    return bodies
+    return [per_kind[kind][index] for index, kind in enumerate(kinds)]
 
 
 def replica_processes(root: psutil.Process | None = None) -> dict[str, psutil.Process]:
